@@ -1,0 +1,1 @@
+"""Shared package of the admissions assistant: knowledge base, search, NLU components, CLI."""

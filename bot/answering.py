@@ -1,0 +1,239 @@
+"""Choose what to answer: the dialogue policy of the assistant, free of Rasa types.
+
+Input: the message, its NLU result (intent ranking, entities) and the conversation state
+(formation, parcours, last topic and question, pending clarification). Output: a `Decision`
+the action turns into messages and slot events. Pure, so tests drive it directly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from bot.kb.model import GENERAL, Entry, KnowledgeBase
+from bot.kb.search import keyword_hits
+from bot.text import FILLER, content_tokens, tokens
+
+TOPIC_PREFIX = "ask_"
+MAIN_PRIOR = 0.5       # the predicted topic always counts at least this much
+RELATED_PRIOR = 0.25   # topics declared related to it
+MIN_PRIOR = 0.15       # an unrelated topic's entries count only when this likely ...
+SIM_STRONG = 0.35      # ... unless its words match the question this well
+PARCOURS_BONUS = 0.4
+SIM_WEIGHT = 2.5       # how much the words count against the classifier's topic
+OTHER_PARCOURS_PENALTY = 0.15
+LOW_TOPIC_CONF = 0.25  # under the fallback threshold, a topic this likely still guides search
+MIN_ANSWER_SIM = 0.05  # an answer sharing almost no words with the question is not given
+SEARCH_ANSWER = 0.3    # fallback search: answer directly from this similarity
+SEARCH_SUGGEST = 0.18  # fallback search: offer "did you mean" buttons from this similarity
+MAX_FORMATIONS = 3
+DISTINCTIVE_MAX_ENTRIES = 4
+CODE_BONUS = 0.4  # entries holding a code of the question ("S5", "420", "UF1.3") are the ones asked about  # a word in more entries than this says nothing about the formation
+
+
+@dataclass
+class State:
+    formation: Optional[str] = None
+    parcours: Optional[str] = None
+    topic: Optional[str] = None
+    question: Optional[str] = None
+    pending: bool = False
+
+
+@dataclass
+class Turn:
+    text: str
+    intent: Optional[str]
+    ranking: dict[str, float] = field(default_factory=dict)
+    formations: list[str] = field(default_factory=list)
+    parcours: Optional[str] = None
+    kb_id: Optional[str] = None
+    # The message without the formation and parcours names: what is compared with entries.
+    query: Optional[str] = None
+    # True when the message does nothing but name a formation ("le DEIS", "et pour le master ?").
+    names_only: bool = False
+
+
+@dataclass
+class Decision:
+    kind: str  # answer | clarify | no_info | suggest | dont_know | decline
+    entries: list[Entry] = field(default_factory=list)
+    no_info: list[str] = field(default_factory=list)
+    topic: Optional[str] = None
+    formation: Optional[str] = None
+    parcours: Optional[str] = None
+    question: Optional[str] = None
+    scores: list[tuple[str, float]] = field(default_factory=list)
+
+
+def topic_of(intent: Optional[str]) -> Optional[str]:
+    return intent[len(TOPIC_PREFIX):] if intent and intent.startswith(TOPIC_PREFIX) else None
+
+
+class Answerer:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+
+    def decide(self, turn: Turn, state: State) -> Decision:
+        kb = self.kb
+        if turn.kb_id and kb.get(turn.kb_id):
+            e = kb.get(turn.kb_id)
+            return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
+                            parcours=e.parcours or state.parcours, question=e.title)
+        formations = [f for f in turn.formations if f in kb.formations]
+        if turn.parcours in kb.parcours and not formations:
+            formations = ["but_cs"]  # parcours exist only in the BUT
+        current = formations[0] if formations else state.formation
+        same_formation = not formations or formations[0] == state.formation
+        parcours = turn.parcours if turn.parcours in kb.parcours else (
+            state.parcours if current == "but_cs" and same_formation else None)
+
+        ranking = {k: v for k, v in turn.ranking.items() if k != "nlu_fallback"}
+        intent = turn.intent
+        if (formations or turn.parcours) and turn.names_only and intent not in ("greet",):
+            intent = "inform_formation"
+        topic = topic_of(intent)
+        text = turn.query if turn.query is not None else turn.text
+        if intent == "out_of_scope":
+            return Decision("decline", formation=current, parcours=parcours)
+        priors = {topic_of(k): v for k, v in ranking.items() if topic_of(k)}
+        if intent == "nlu_fallback":
+            best = max(ranking.items(), key=lambda kv: kv[1], default=(None, 0.0))
+            if topic_of(best[0]) and best[1] >= LOW_TOPIC_CONF:
+                topic = topic_of(best[0])
+        elif intent == "inform_formation" or (topic is None and formations):
+            if state.topic and state.question:
+                topic, text, priors = state.topic, state.question, {state.topic: 1.0}
+            else:
+                topic, priors = "definition", {"definition": 1.0}
+
+        if topic is None or topic not in kb.topics:
+            return self._search(text, formations, state)
+        if not formations and state.formation:
+            formations = [state.formation]
+        if not formations:
+            formations = self._infer_formations(topic, text)
+            if not formations:
+                return Decision("clarify", topic=topic, question=text, parcours=parcours)
+        return self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours)
+
+    def _slot_formation(self, e: Entry, state: State) -> Optional[str]:
+        return e.formation if e.formation != GENERAL else state.formation
+
+    def _infer_formations(self, topic: str, text: str) -> list[str]:
+        hits = {e.formation for e in keyword_hits(self.kb.entries, text)}
+        if len(hits) == 1:
+            return list(hits)
+        distinctive = self._distinctive_formations(topic, text)
+        if len(distinctive) == 1:
+            return list(distinctive)
+        if not self.kb.topics[topic].needs_formation:
+            forms = self.kb.formations_with_topic(topic)
+            if len(forms) == 1:
+                return forms
+            if forms:
+                sims = self.kb.ranker.scores(text)
+                best = max((i for i, e in enumerate(self.kb.entries) if e.topic == topic),
+                           key=lambda i: sims[i])
+                return [self.kb.entries[best].formation]
+        return []
+
+    def _distinctive_formations(self, topic: str, text: str) -> set[str]:
+        """Formations pointed at by rare words of the question ("S3", "420 h", "mardi").
+
+        Words of the topic itself ("coûte" for fees) do not count: they would make every
+        vague question look like one about the only formation the documents detail.
+        """
+        from bot.vocabulary import intent_words
+        topic_vocab = intent_words(f"{TOPIC_PREFIX}{topic}")
+        found: set[str] = set()
+        for word in set(content_tokens(text)) - FILLER - topic_vocab:
+            owners = self._word_owners().get(word, ())
+            limit = DISTINCTIVE_MAX_ENTRIES * (2 if any(c.isdigit() for c in word) else 1)
+            if 0 < len(owners) <= limit:
+                forms = {e.formation for e in owners} - {GENERAL}
+                if len(forms) == 1:
+                    found |= forms
+                elif forms:
+                    return set()
+        return found
+
+    def _word_owners(self) -> dict[str, list[Entry]]:
+        cache = getattr(self.kb, "_word_owners", None)
+        if cache is None:
+            cache = {}
+            for e in self.kb.entries:
+                for w in set(tokens(" ".join((e.title, e.answer, *e.questions, *e.keywords)))):
+                    cache.setdefault(w, []).append(e)
+            self.kb._word_owners = cache
+        return cache
+
+    def _priors(self, topic: str, priors: dict[str, float]) -> dict[str, float]:
+        out = dict(priors)
+        out[topic] = max(out.get(topic, 0.0), MAIN_PRIOR)
+        for r in self.kb.topics[topic].related:
+            out[r] = max(out.get(r, 0.0), RELATED_PRIOR)
+        return out
+
+    def _rank(self, formation: str, topic: str, priors: dict[str, float], sims: np.ndarray,
+              parcours: Optional[str]) -> list[tuple[Entry, float, float]]:
+        ranked = []
+        for i, e in enumerate(self.kb.entries):
+            if e.formation != formation:
+                continue
+            prior, sim = priors.get(e.topic, 0.0), float(sims[i])
+            if prior < MIN_PRIOR and sim < SIM_STRONG:
+                continue
+            score = prior + SIM_WEIGHT * sim
+            if e.parcours and parcours:
+                if e.parcours != parcours:
+                    continue
+                score += PARCOURS_BONUS
+            elif e.parcours:
+                score -= OTHER_PARCOURS_PENALTY
+            ranked.append((e, score, sim))
+        return sorted(ranked, key=lambda r: -r[1])
+
+    def _answer(self, topic: str, text: str, priors: dict[str, float], formations: list[str],
+                parcours: Optional[str]) -> Decision:
+        priors = self._priors(topic, priors)
+        sims = self.kb.ranker.scores(text)
+        codes = {w for w in tokens(text) if any(c.isdigit() for c in w)}
+        if codes:
+            owners = self._word_owners()
+            for i, e in enumerate(self.kb.entries):
+                if any(e in owners.get(c, ()) for c in codes):
+                    sims[i] += CODE_BONUS / SIM_WEIGHT
+        if len(formations) > 1:
+            general = self._rank(GENERAL, topic, priors, sims, None)
+            if general and general[0][0].topic == topic:
+                formations = [GENERAL]
+        entries, missing, scores = [], [], []
+        for f in formations:
+            ranked = self._rank(f, topic, priors, sims, parcours if f == "but_cs" else None)
+            scores += [(e.id, round(s, 3)) for e, s, _ in ranked[:3]]
+            if ranked and (ranked[0][0].topic == topic or ranked[0][2] >= MIN_ANSWER_SIM):
+                entries.append(ranked[0][0])
+            else:
+                missing.append(f)
+        kind = "answer" if entries else "no_info"
+        last = next((f for f in reversed(formations) if f != GENERAL), None)
+        return Decision(kind, entries, missing, topic=topic, formation=last,
+                        parcours=parcours, question=text, scores=scores)
+
+    def _search(self, text: str, formations: list[str], state: State) -> Decision:
+        allowed = None
+        if formations:
+            allowed = [e.id for e in self.kb.entries if e.formation in formations or e.formation == GENERAL]
+        found = self.kb.ranker.search(text, allowed=allowed, limit=3)
+        scores = [(e.id, round(s, 3)) for e, s in found]
+        formation = formations[0] if formations else state.formation
+        if found and found[0][1] >= SEARCH_ANSWER:
+            e = found[0][0]
+            return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
+                            question=text, scores=scores)
+        options = [e for e, s in found if s >= SEARCH_SUGGEST]
+        if options:
+            return Decision("suggest", options, formation=formation, scores=scores)
+        return Decision("dont_know", formation=formation, scores=scores)

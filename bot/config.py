@@ -1,0 +1,61 @@
+"""All runtime settings, read once from environment variables with safe defaults.
+
+Every other module asks this one; nothing else reads os.environ for settings.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw.strip() else default
+    except ValueError as exc:
+        raise SystemExit(f"config error: {name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge_dir: Path
+    models_dir: Path
+    run_dir: Path
+    rasa_host: str
+    rasa_port: int
+    action_host: str
+    action_port: int
+    auth_token: str
+    tracker_url: str
+    max_message_chars: int
+    log_level: str
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.action_host}:{self.action_port}/webhook"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"
+
+
+def load_settings() -> Settings:
+    run_dir = Path(os.environ.get("BOT_RUN_DIR", ROOT / ".run"))
+    return Settings(
+        knowledge_dir=Path(os.environ.get("BOT_KNOWLEDGE_DIR", ROOT / "knowledge")),
+        models_dir=Path(os.environ.get("BOT_MODELS_DIR", ROOT / "models")),
+        run_dir=run_dir,
+        rasa_host=os.environ.get("BOT_RASA_HOST", "127.0.0.1"),
+        rasa_port=_int("BOT_RASA_PORT", 5005),
+        action_host=os.environ.get("BOT_ACTION_HOST", "127.0.0.1"),
+        action_port=_int("BOT_ACTION_PORT", 5055),
+        # Empty means "generate a random token per run": the HTTP API is never open.
+        auth_token=os.environ.get("BOT_AUTH_TOKEN", ""),
+        # SQLAlchemy URL of the tracker store; SQLite file by default so chats survive restarts.
+        tracker_url=os.environ.get("BOT_TRACKER_URL", f"sqlite:///{run_dir / 'tracker.db'}"),
+        max_message_chars=_int("BOT_MAX_MESSAGE_CHARS", 1000),
+        log_level=os.environ.get("BOT_LOG_LEVEL", "INFO"),
+    )

@@ -1,0 +1,133 @@
+"""Plain data classes of the knowledge base and its read-only query interface."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Optional
+
+GENERAL = "general"
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    id: str
+    title: str
+    formation: str
+    provenance: str
+    file: str
+    url: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    doc: str
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Formation:
+    id: str
+    label: str
+    short: str
+    where_to_ask: str
+    aliases: tuple[str, ...]
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parcours:
+    id: str
+    label: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    needs_formation: bool
+    related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    formation: str
+    topic: str
+    title: str
+    answer: str
+    sources: tuple[SourceRef, ...]
+    questions: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    parcours: Optional[str] = None
+    file: str = ""
+    line: int = 0
+
+
+@dataclass
+class KnowledgeBase:
+    """Read-only view over validated entries; what actions and search depend on."""
+
+    formations: dict[str, Formation]
+    parcours: dict[str, Parcours]
+    topics: dict[str, Topic]
+    sources: dict[str, SourceDoc]
+    entries: tuple[Entry, ...]
+    version: str = ""
+    _by_id: dict[str, Entry] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id = {e.id: e for e in self.entries}
+
+    def get(self, entry_id: str) -> Optional[Entry]:
+        return self._by_id.get(entry_id)
+
+    def entries_for(self, formation: Optional[str] = None,
+                    topics: Optional[Iterable[str]] = None) -> list[Entry]:
+        wanted = set(topics) if topics is not None else None
+        return [e for e in self.entries
+                if (formation is None or e.formation == formation)
+                and (wanted is None or e.topic in wanted)]
+
+    def formations_with_topic(self, topic: str) -> list[str]:
+        return sorted({e.formation for e in self.entries if e.topic == topic and e.formation != GENERAL})
+
+    def source_titles(self, entry: Entry) -> list[str]:
+        seen: list[str] = []
+        for ref in entry.sources:
+            title = self.sources[ref.doc].title
+            if title not in seen:
+                seen.append(title)
+        return seen
+
+    def source_payload(self, entry: Entry) -> list[dict]:
+        out = []
+        for ref in entry.sources:
+            doc = self.sources[ref.doc]
+            item = {"doc": doc.id, "title": doc.title, "section": ref.section}
+            if doc.url:
+                item["url"] = doc.url
+            out.append(item)
+        return out
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every folded word of the entries and of the ways formations are named."""
+        from bot.text import tokens
+        words: set[str] = set()
+        for e in self.entries:
+            for text in (e.title, e.answer, *e.questions, *e.keywords):
+                words.update(tokens(text))
+        for f in self.formations.values():
+            for alias in (*f.aliases, *f.hints, f.label):
+                words.update(tokens(alias))
+        for p in self.parcours.values():
+            for alias in (*p.aliases, p.label):
+                words.update(tokens(alias))
+        return frozenset(words)
+
+    @cached_property
+    def ranker(self):
+        # Imported here: building the index is the costly part and only search needs it.
+        from bot.kb.search import Ranker
+        return Ranker(self.entries)

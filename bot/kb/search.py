@@ -1,0 +1,82 @@
+"""Lexical similarity between a visitor's words and knowledge entries.
+
+TF-IDF over two views of the text: light-stemmed content words (meaning) and character
+n-grams (typos, missing accents, SMS spellings). An entry is compared through its example
+questions (best match) and through its title, keywords and answer.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.kb.model import Entry
+from bot.text import content_tokens, tokens
+
+STEM = 6  # prefix stemming: "inscription"/"inscrire" and "financement"/"financer" meet
+QUESTION_WEIGHT = 0.65
+
+
+def _stems(text: str) -> list[str]:
+    words = [t[:STEM] for t in content_tokens(text)]
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
+def _chars(text: str) -> str:
+    return " ".join(content_tokens(text))
+
+
+class Ranker:
+    """Scores entries against a query; built once per knowledge base."""
+
+    def __init__(self, entries: Sequence[Entry]):
+        self.entries = list(entries)
+        q_texts, self._q_owner = [], []
+        for i, e in enumerate(self.entries):
+            for q in (e.title, *e.questions):
+                q_texts.append(q)
+                self._q_owner.append(i)
+        self._q_owner = np.array(self._q_owner)
+        docs = [" ".join((e.title, *e.keywords, e.answer)) for e in self.entries]
+        corpus = q_texts + docs
+        self._word = TfidfVectorizer(analyzer=_stems, sublinear_tf=True).fit(corpus)
+        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                                     preprocessor=_chars).fit(corpus)
+        self._q = [v.transform(q_texts) for v in (self._word, self._char)]
+        self._d = [v.transform(docs) for v in (self._word, self._char)]
+        self.vocabulary = frozenset(t for text in corpus for t in content_tokens(text))
+
+    def scores(self, query: str) -> np.ndarray:
+        """Similarity in [0, 1] of the query to every entry, aligned with self.entries."""
+        n = len(self.entries)
+        q_best = np.zeros(n)
+        doc = np.zeros(n)
+        for vec, qm, dm in zip((self._word, self._char), self._q, self._d):
+            qv = vec.transform([query])
+            per_q = (qm @ qv.T).toarray().ravel()
+            best = np.zeros(n)
+            np.maximum.at(best, self._q_owner, per_q)
+            q_best += best / 2
+            doc += (dm @ qv.T).toarray().ravel() / 2
+        return QUESTION_WEIGHT * q_best + (1 - QUESTION_WEIGHT) * doc
+
+    def search(self, query: str, allowed: Iterable[str] | None = None, limit: int = 5):
+        """Best entries for a query as (entry, score), optionally restricted to some ids."""
+        s = self.scores(query)
+        keep = set(allowed) if allowed is not None else None
+        ranked = sorted(((self.entries[i], float(s[i])) for i in range(len(self.entries))
+                         if keep is None or self.entries[i].id in keep), key=lambda p: -p[1])
+        return ranked[:limit]
+
+
+def keyword_hits(entries: Iterable[Entry], text: str) -> list[Entry]:
+    """Entries one of whose distinctive keywords appears, as whole words, in the text."""
+    words = f" {' '.join(tokens(text))} "
+    hits = []
+    for e in entries:
+        for k in e.keywords:
+            if f" {' '.join(tokens(k))} " in words:
+                hits.append(e)
+                break
+    return hits

@@ -1,0 +1,155 @@
+"""Train when needed and run the two servers (action server + Rasa) as one unit.
+
+`serve` keeps both in the foreground and stops both on Ctrl-C or SIGTERM; `shell` runs the
+action server in the background and `rasa shell` in the terminal.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+from bot.config import ROOT, Settings
+
+MODEL_NAME = "assistant"
+TRAIN_INPUTS = ("config.yml", "domain.yml", "data", "knowledge/formations.yml",
+                "knowledge/topics.yml", "knowledge/entries", "bot/nlu")
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in TRAIN_INPUTS:
+        path = ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
+            if path.is_dir() else [path]
+        for f in files:
+            digest.update(str(f.relative_to(ROOT)).encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def model_path(s: Settings) -> Path:
+    return s.models_dir / f"{MODEL_NAME}.tar.gz"
+
+
+def ensure_trained(s: Settings, force: bool = False) -> Path:
+    """Train unless a model built from exactly the current data exists."""
+    from bot.generate import generate_nlu
+    from bot.kb.loader import load_knowledge_base
+
+    generate_nlu(load_knowledge_base(s.knowledge_dir), ROOT / "data" / "nlu")
+    stamp, model, current = s.models_dir / f"{MODEL_NAME}.fingerprint", model_path(s), fingerprint()
+    if not force and model.is_file() and stamp.is_file() and stamp.read_text() == current:
+        print(f"Model up to date: {model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}")
+        return model
+    s.models_dir.mkdir(parents=True, exist_ok=True)
+    print("Training the model (about a minute)…", flush=True)
+    subprocess.run([_rasa(), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+                    "--out", str(s.models_dir), "--fixed-model-name", MODEL_NAME, "--force"],
+                   cwd=ROOT, check=True, env=server_env(s))
+    stamp.write_text(current)
+    return model
+
+
+def _rasa() -> str:
+    return str(Path(sys.executable).with_name("rasa"))
+
+
+def server_env(s: Settings) -> dict:
+    env = dict(os.environ)
+    env.update(BOT_ACTION_URL=s.action_url, BOT_TRACKER_URL=s.tracker_url,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+               TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+               RASA_TELEMETRY_ENABLED="false")
+    return env
+
+
+def auth_token(s: Settings) -> str:
+    """The API token: BOT_AUTH_TOKEN, else a fresh random one, saved 0600 for local tools."""
+    token = s.auth_token or secrets.token_hex(24)
+    s.run_dir.mkdir(parents=True, exist_ok=True)
+    path = s.run_dir / "auth_token"
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(token)
+    return token
+
+
+def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"no answer from {url} after {timeout:.0f} s")
+
+
+def start_actions(s: Settings) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                             "--port", str(s.action_port)], cwd=ROOT, env=server_env(s))
+    wait_http(f"http://{s.action_host}:{s.action_port}/health", 60, proc)
+    return proc
+
+
+def rasa_run_cmd(s: Settings, model: Path, token: str) -> list[str]:
+    return [_rasa(), "run", "--model", str(model), "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml", "--interface", s.rasa_host, "--port", str(s.rasa_port),
+            "--enable-api", f"--auth-token={token}"]
+
+
+def _stop(*procs: Optional[subprocess.Popen]) -> None:
+    for p in procs:
+        if p is not None and p.poll() is None:
+            p.terminate()
+    for p in procs:
+        if p is not None:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def serve(s: Settings) -> int:
+    model = ensure_trained(s)
+    s.run_dir.mkdir(parents=True, exist_ok=True)
+    token = auth_token(s)
+    actions = rasa = None
+
+    def on_term(signum, frame):  # SIGTERM stops both servers like Ctrl-C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        actions = start_actions(s)
+        rasa = subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s))
+        wait_http(s.rasa_url + "/", 180, rasa)
+        print(f"Ready: REST on {s.rasa_url}/webhooks/rest/webhook (API token in "
+              f"{s.run_dir / 'auth_token'}). Ctrl-C stops both servers.", flush=True)
+        while actions.poll() is None and rasa.poll() is None:
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(rasa, actions)
+
+
+def shell(s: Settings) -> int:
+    model = ensure_trained(s)
+    s.run_dir.mkdir(parents=True, exist_ok=True)
+    actions = start_actions(s)
+    try:
+        return subprocess.call([_rasa(), "shell", "--model", str(model), "--endpoints", "endpoints.yml"],
+                               cwd=ROOT, env=server_env(s))
+    finally:
+        _stop(actions)

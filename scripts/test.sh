@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite: pytest (knowledge base, actions, NLU data validation, end-to-end
+# with real servers and Rasa test stories). A run that collects no test is a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/python -m pytest "$@"
+rc=$?
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: failing the run" >&2
+  exit 1
+fi
+exit "$rc"

@@ -1,0 +1,70 @@
+"""Shared fixtures: a tiny knowledge base built in Python and a tracker factory."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pytest
+from rasa_sdk import Tracker
+
+from bot.kb import Entry, Formation, KnowledgeBase, Parcours, SourceDoc, SourceRef, Topic
+
+
+def _entry(eid: str, formation: str, topic: str, answer: str, questions: tuple, **kw) -> Entry:
+    return Entry(id=eid, formation=formation, topic=topic, title=kw.pop("title", eid), answer=answer,
+                 sources=(SourceRef(kw.pop("doc", "doc-" + formation), "section"),), questions=questions, **kw)
+
+
+@pytest.fixture
+def tiny_kb() -> KnowledgeBase:
+    formations = {
+        "but_cs": Formation("but_cs", "le BUT Carrières sociales", "BUT Carrières sociales", "l'IUT",
+                            ("BUT CS", "BUT", "carrières sociales"), ("IUT",)),
+        "master_cmc": Formation("master_cmc", "le master CMC", "Master CMC", "Rennes 2", ("master", "master CMC")),
+        "deis": Formation("deis", "le DEIS", "DEIS", "l'établissement", ("DEIS", "ingénierie sociale")),
+    }
+    parcours = {"vtd": Parcours("vtd", "villes et territoires durables", ("VTD", "villes et territoires durables"))}
+    topics = {t: Topic(t, f"label {t}", t not in ("glossaire",), rel)
+              for t, rel in [("duree", ()), ("frais", ()), ("admission", ("prerequis",)), ("prerequis", ()),
+                             ("parcours", ()), ("glossaire", ()), ("definition", ())]}
+    sources = {f"doc-{f}": SourceDoc(f"doc-{f}", f"Titre {f}", f, "prov", "x.txt") for f in formations}
+    entries = (
+        _entry("but_cs.duree.total", "but_cs", "duree", "Le BUT dure 3 ans, six semestres.",
+               ("combien de temps dure le BUT ?", "c'est combien d'années ?")),
+        _entry("master_cmc.duree.total", "master_cmc", "duree", "Le master dure 2 ans (120 crédits ECTS).",
+               ("le master dure combien de temps ?",)),
+        _entry("deis.duree.total", "deis", "duree", "Le DEIS s'étale sur six semestres au maximum.",
+               ("combien de temps dure le DEIS ?",)),
+        _entry("deis.frais.selection", "deis", "frais", "Les frais de sélection sont de 160 €.",
+               ("combien coûtent les frais de sélection ?", "prix de la sélection"), keywords=("frais de sélection",)),
+        _entry("deis.frais.remise", "deis", "frais", "Remise de 20 % en cas de financement personnel.",
+               ("si je paie moi-même ?", "financement personnel, une remise ?")),
+        _entry("deis.admission.cv", "deis", "admission", "Le CV fait huit à dix pages.",
+               ("combien de pages pour le CV ?",), keywords=("CV",)),
+        _entry("but_cs.admission.parcoursup", "but_cs", "admission", "On candidate en 1re année sur Parcoursup.",
+               ("comment candidater au BUT ?", "on postule où ?")),
+        _entry("but_cs.parcours.vtd", "but_cs", "parcours", "Le parcours VTD forme au développement local.",
+               ("le parcours villes et territoires durables c'est quoi ?",), parcours="vtd"),
+        _entry("but_cs.parcours.liste", "but_cs", "parcours", "Cinq parcours : animation, VTD…",
+               ("quels sont les parcours ?",)),
+        _entry("but_cs.glossaire.rgpd", "but_cs", "glossaire", "RGPD : règlement général sur la protection des données.",
+               ("rgpd c'est quoi ?",), keywords=("rgpd",)),
+        _entry("general.duree.comparaison", "general", "duree", "BUT 3 ans, master 2 ans, DEIS six semestres.",
+               ("lequel est le plus court ?",), doc="doc-deis"),
+    )
+    return KnowledgeBase(formations, parcours, topics, sources, entries, version="tiny")
+
+
+def make_tracker(text: str, intent: Optional[str], confidence: float = 0.95, entities: list | None = None,
+                 slots: dict | None = None, ranking: dict | None = None, **extra: Any) -> Tracker:
+    ranking = ranking or ({intent: confidence} if intent else {})
+    latest = {"text": text, "intent": {"name": intent, "confidence": confidence},
+              "intent_ranking": [{"name": k, "confidence": v} for k, v in ranking.items()],
+              "entities": entities or [], **extra}
+    all_slots = {"formation": None, "parcours": None, "topic": None, "question": None, "pending": None}
+    all_slots.update(slots or {})
+    return Tracker("test-user", all_slots, latest, [], False, None, {}, "action_listen")
+
+
+@pytest.fixture
+def tracker_factory():
+    return make_tracker

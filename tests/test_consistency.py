@@ -1,0 +1,55 @@
+"""Domain, rules, actions and knowledge agree with each other; Rasa's own validator is clean."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from rasa_sdk.executor import ActionExecutor
+
+from actions.guard import ISSUES
+from bot.config import ROOT
+from bot.kb import load_knowledge_base
+
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+RULES = yaml.safe_load((ROOT / "data" / "rules.yml").read_text())["rules"]
+
+
+def registered_actions() -> set:
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    return set(executor.actions)
+
+
+def test_every_domain_action_is_implemented():
+    assert set(DOMAIN["actions"]) <= registered_actions()
+
+
+def test_every_response_used_in_code_exists():
+    used = set()
+    for path in list((ROOT / "actions").glob("*.py")) + list((ROOT / "bot").rglob("*.py")):
+        used |= set(re.findall(r'response="(utter_\w+)"', path.read_text()))
+    used |= {f"utter_input_{i}" for i in ISSUES}
+    missing = used - set(DOMAIN["responses"])
+    assert not missing and len(used) > 10
+
+
+def test_every_intent_has_a_rule_and_every_rule_step_exists():
+    ruled = {step["intent"] for r in RULES for step in r["steps"] if "intent" in step}
+    assert set(DOMAIN["intents"]) - {"nlu_fallback"} <= ruled | set()
+    known = set(DOMAIN["actions"]) | set(DOMAIN["responses"])
+    assert {s["action"] for r in RULES for s in r["steps"] if "action" in s} <= known
+
+
+def test_every_topic_is_an_intent_with_training_data():
+    kb = load_knowledge_base(ROOT / "knowledge")
+    for topic in kb.topics:
+        assert f"ask_{topic}" in DOMAIN["intents"]
+        assert (ROOT / "data" / "nlu" / f"{topic}.yml").is_file()
+
+
+def test_rasa_data_validate_is_clean():
+    proc = subprocess.run([str(Path(sys.executable).with_name("rasa")), "data", "validate", "--fail-on-warnings",
+                           "--domain", "domain.yml", "--data", "data", "--config", "config.yml"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
