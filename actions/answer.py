@@ -38,7 +38,9 @@ def resolve(kb: KnowledgeBase, kind: str, value: Any) -> Optional[str]:
 def read_turn(kb: KnowledgeBase, tracker: Tracker) -> Turn:
     msg = tracker.latest_message or {}
     formations: List[str] = []
+    places: List[str] = []
     parcours = kb_id = None
+    other = False
     spans = []
     for ent in msg.get("entities") or []:
         kind, value = ent.get("entity"), ent.get("value")
@@ -49,6 +51,10 @@ def read_turn(kb: KnowledgeBase, tracker: Tracker) -> Turn:
             spans.append((ent["start"], ent["end"]))
         if kind == "kb_id":
             kb_id = str(value)
+        elif kind == "other_formation":
+            other = True
+        elif kind == "LOC":
+            places.append(str(value))
         elif kind in ("formation", "parcours"):
             ident = resolve(kb, kind, value)
             if ident and kind == "formation" and ident not in formations:
@@ -60,7 +66,8 @@ def read_turn(kb: KnowledgeBase, tracker: Tracker) -> Turn:
     return Turn(text=text, intent=(msg.get("intent") or {}).get("name"),
                 ranking={r["name"]: r.get("confidence", 0.0) for r in msg.get("intent_ranking") or []},
                 formations=formations, parcours=parcours, kb_id=kb_id, query=query,
-                names_only=bool(formations or parcours) and is_filler_only(query))
+                names_only=bool(formations or parcours) and is_filler_only(query),
+                other_formation=other, places=places)
 
 
 def read_state(tracker: Tracker) -> State:
@@ -110,6 +117,8 @@ class ActionAnswer(KnowledgeMixin, Action):
             dispatcher.utter_message(response="utter_dont_know")
         elif d.kind == "decline":
             dispatcher.utter_message(response="utter_out_of_scope")
+        elif d.kind == "other_formation":
+            dispatcher.utter_message(response="utter_other_formation")
 
     @staticmethod
     def _utter_entry(kb: KnowledgeBase, dispatcher: CollectingDispatcher, e: Entry) -> None:

@@ -20,6 +20,7 @@ MAIN_PRIOR = 0.5       # the predicted topic always counts at least this much
 RELATED_PRIOR = 0.25   # topics declared related to it
 MIN_PRIOR = 0.15       # an unrelated topic's entries count only when this likely ...
 SIM_STRONG = 0.35      # ... unless its words match the question this well
+SIM_OFF_TOPIC = 0.5    # when the formation has nothing on the topic at all
 PARCOURS_BONUS = 0.4
 SIM_WEIGHT = 2.5       # how much the words count against the classifier's topic
 OTHER_PARCOURS_PENALTY = 0.15
@@ -29,6 +30,12 @@ SEARCH_ANSWER = 0.3    # fallback search: answer directly from this similarity
 SEARCH_SUGGEST = 0.18  # fallback search: offer "did you mean" buttons from this similarity
 MAX_FORMATIONS = 3
 DISTINCTIVE_MAX_ENTRIES = 4
+SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}
+KNOWN_PLACES = frozenset({"france", "europe", "etat", "hexagone"})
+QUANTITY_CHECK = True
+_QUANTITY_ASKED = {"combien", "cb", "cmb", "combiens"}
+_QUANTITY_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "douze",
+                   "vingt", "vingtaine", "trente", "cent", "mille", "demi", "moitie", "maximum"}
 CODE_BONUS = 0.4  # entries holding a code of the question ("S5", "420", "UF1.3") are the ones asked about  # a word in more entries than this says nothing about the formation
 
 
@@ -53,11 +60,15 @@ class Turn:
     query: Optional[str] = None
     # True when the message does nothing but name a formation ("le DEIS", "et pour le master ?").
     names_only: bool = False
+    # A formation the assistant does not cover is named ("le BUT informatique").
+    other_formation: bool = False
+    # Places named in the message (spaCy LOC entities).
+    places: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Decision:
-    kind: str  # answer | clarify | no_info | suggest | dont_know | decline
+    kind: str  # answer | clarify | no_info | suggest | dont_know | decline | other_formation
     entries: list[Entry] = field(default_factory=list)
     no_info: list[str] = field(default_factory=list)
     topic: Optional[str] = None
@@ -97,6 +108,8 @@ class Answerer:
         text = turn.query if turn.query is not None else turn.text
         if intent == "out_of_scope":
             return Decision("decline", formation=current, parcours=parcours)
+        if turn.other_formation and not formations and not turn.parcours:
+            return Decision("other_formation", formation=state.formation, parcours=state.parcours)
         priors = {topic_of(k): v for k, v in ranking.items() if topic_of(k)}
         if intent == "nlu_fallback":
             best = max(ranking.items(), key=lambda kv: kv[1], default=(None, 0.0))
@@ -116,7 +129,18 @@ class Answerer:
             formations = self._infer_formations(topic, text)
             if not formations:
                 return Decision("clarify", topic=topic, question=text, parcours=parcours)
-        return self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours)
+        decision = self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours)
+        if decision.kind == "answer" and self._unknown_places(turn.places) and \
+                any(e.topic in SITE_TOPICS for e in decision.entries):
+            # The documents describe one site per formation; another town's facts are unknown.
+            decision.no_info = [e.formation for e in decision.entries if e.formation != GENERAL] or formations
+            decision.kind, decision.entries = "no_info", []
+        return decision
+
+    def _unknown_places(self, places: list[str]) -> list[str]:
+        vocab = self.kb.vocabulary | KNOWN_PLACES
+        return [p for p in places if p[:1].isupper() and not any(c.isdigit() for c in p)
+                and not set(tokens(p)) & vocab]
 
     def _slot_formation(self, e: Entry, state: State) -> Optional[str]:
         return e.formation if e.formation != GENERAL else state.formation
@@ -169,6 +193,14 @@ class Answerer:
             self.kb._word_owners = cache
         return cache
 
+    @staticmethod
+    def _asks_missing_quantity(text: str, entry: Entry) -> bool:
+        """A "how many / how much" question whose best entry gives no figure is not answered by it."""
+        if not QUANTITY_CHECK or not _QUANTITY_ASKED & set(tokens(text)):
+            return False
+        words = set(tokens(entry.answer))
+        return not (words & _QUANTITY_WORDS or any(c.isdigit() for c in entry.answer))
+
     def _priors(self, topic: str, priors: dict[str, float]) -> dict[str, float]:
         out = dict(priors)
         out[topic] = max(out.get(topic, 0.0), MAIN_PRIOR)
@@ -210,10 +242,16 @@ class Answerer:
             if general and general[0][0].topic == topic:
                 formations = [GENERAL]
         entries, missing, scores = [], [], []
+        wanted = {topic, *self.kb.topics[topic].related}
         for f in formations:
             ranked = self._rank(f, topic, priors, sims, parcours if f == "but_cs" else None)
+            if ranked and not any(e.formation == f and e.topic in wanted for e in self.kb.entries):
+                # Nothing on this subject for this formation: only a near-verbatim match may answer.
+                ranked = [r for r in ranked if r[2] >= SIM_OFF_TOPIC]
             scores += [(e.id, round(s, 3)) for e, s, _ in ranked[:3]]
-            if ranked and (ranked[0][0].topic == topic or ranked[0][2] >= MIN_ANSWER_SIM):
+            if ranked and self._asks_missing_quantity(text, ranked[0][0]):
+                missing.append(f)
+            elif ranked and (ranked[0][0].topic == topic or ranked[0][2] >= MIN_ANSWER_SIM):
                 entries.append(ranked[0][0])
             else:
                 missing.append(f)

@@ -20,7 +20,7 @@ _ANY_MASTER_BEFORE = {"un", "des", "autre", "autres", "d", "aucun", "quel", "que
 
 @dataclass(frozen=True)
 class Mention:
-    kind: str  # "formation" or "parcours"
+    kind: str  # "formation", "parcours" or "other_formation" (one the assistant does not cover)
     id: str
     alias: str  # the alias as written in the knowledge file (its synonym key)
     start: int
@@ -56,6 +56,7 @@ class MentionFinder:
             self._add("formation", f.id, f.hints, False)
         for p in kb.parcours.values():
             self._add("parcours", p.id, p.aliases, True)
+        self._add("other_formation", "other", kb.other_formations, True)
         # Longest aliases first so "master de Rennes 2" wins over "master".
         self._patterns.sort(key=lambda p: -len(p[0]))
 

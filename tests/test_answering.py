@@ -83,3 +83,22 @@ def test_fallback_search_suggests_or_says_unknown(tiny_kb):
 def test_button_choice_answers_that_entry(tiny_kb):
     d = decide(tiny_kb, '/choose_entry{"kb_id": "deis.admission.cv"}', "choose_entry", kb_id="deis.admission.cv")
     assert [e.id for e in d.entries] == ["deis.admission.cv"] and d.formation == "deis"
+
+
+def test_other_formation_is_not_answered_with_ours(tiny_kb):
+    d = decide(tiny_kb, "le programme du BUT informatique ?", "ask_duree", other_formation=True)
+    assert d.kind == "other_formation" and d.entries == []
+
+
+def test_site_facts_are_not_given_for_another_town(tiny_kb):
+    d = decide(tiny_kb, "frais de sélection du DEIS à Lyon ?", "ask_frais", formations=["deis"], places=["Lyon"])
+    assert d.kind == "no_info" and d.no_info == ["deis"] and d.entries == []
+    d = decide(tiny_kb, "frais de sélection du DEIS en France ?", "ask_frais", formations=["deis"], places=["France"])
+    assert d.kind == "answer"
+
+
+def test_how_much_question_needs_a_figure(tiny_kb):
+    d = decide(tiny_kb, "le rgpd, combien de sanctions ?", "ask_glossaire", formations=["but_cs"])
+    assert d.kind == "no_info"
+    d = decide(tiny_kb, "le rgpd c'est quoi ?", "ask_glossaire", formations=["but_cs"])
+    assert d.kind == "answer"

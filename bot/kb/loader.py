@@ -91,10 +91,11 @@ def _meta(root: Path, out: _Collector):
                   for f in _list(fdoc, "formations", form_path, out)}
     parcours = {p["id"]: Parcours(p["id"], p["label"], tuple(p.get("aliases", ())))
                 for p in _list(fdoc, "parcours", form_path, out)}
+    others = tuple(str(n) for n in (fdoc or {}).get("other_formations") or ())
     tdoc = _read_yaml(topic_path, out) or {}
     topics = {tid: Topic(tid, t["label"], bool(t.get("needs_formation", True)), tuple(t.get("related", ())))
               for tid, t in (tdoc.get("topics") or {}).items() if tid != "__line__"}
-    return sources, formations, parcours, topics
+    return sources, formations, parcours, topics, others
 
 
 def _entry(raw: Any, path: Path, ctx: dict, out: _Collector) -> Entry | None:
@@ -166,7 +167,7 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
     """Read, validate and return the knowledge base; raise KnowledgeError listing every problem."""
     root = Path(root)
     out = _Collector(root)
-    sources, formations, parcours, topics = _meta(root, out)
+    sources, formations, parcours, topics, others = _meta(root, out)
     ctx = {"sources": sources, "formations": formations, "parcours": parcours, "topics": topics}
     entries: list[Entry] = []
     files = sorted((root / "entries").glob("**/*.yml"))
@@ -185,4 +186,4 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
     for f in knowledge_files(root):
         digest.update(f.read_bytes())
     return KnowledgeBase(formations=formations, parcours=parcours, topics=topics, sources=sources,
-                         entries=tuple(entries), version=digest.hexdigest()[:12])
+                         entries=tuple(entries), version=digest.hexdigest()[:12], other_formations=others)

@@ -74,6 +74,7 @@ class KnowledgeBase:
     sources: dict[str, SourceDoc]
     entries: tuple[Entry, ...]
     version: str = ""
+    other_formations: tuple[str, ...] = ()
     _by_id: dict[str, Entry] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -124,6 +125,8 @@ class KnowledgeBase:
         for p in self.parcours.values():
             for alias in (*p.aliases, p.label):
                 words.update(tokens(alias))
+        for name in self.other_formations:
+            words.update(tokens(name))
         return frozenset(words)
 
     @cached_property
