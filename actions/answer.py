@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import KnowledgeMixin
 from bot.answering import Answerer, Decision, State, Turn
 from bot.kb.model import Entry, KnowledgeBase
-from bot.text import fold, is_filler_only, without_spans
+from bot.text import fold, is_filler_only, tokens, without_spans
 
 logger = logging.getLogger(__name__)
 FORMATION_ORDER = ("but_cs", "master_cmc", "deis")
@@ -53,7 +53,7 @@ def read_turn(kb: KnowledgeBase, tracker: Tracker) -> Turn:
             kb_id = str(value)
         elif kind == "other_formation":
             other = True
-        elif kind == "LOC":
+        elif kind == "LOC" and _after_preposition(msg.get("text") or "", ent.get("start")):
             places.append(str(value))
         elif kind in ("formation", "parcours"):
             ident = resolve(kb, kind, value)
@@ -68,6 +68,17 @@ def read_turn(kb: KnowledgeBase, tracker: Tracker) -> Turn:
                 formations=formations, parcours=parcours, kb_id=kb_id, query=query,
                 names_only=bool(formations or parcours) and is_filler_only(query),
                 other_formation=other, places=places)
+
+
+_PLACE_PREPOSITIONS = {"a", "de", "d", "en", "au", "aux", "sur", "vers", "pres", "dans"}
+
+
+def _after_preposition(text: str, start: Any) -> bool:
+    """spaCy's small model also tags "Bonsoir" as a place: keep places introduced as such."""
+    if not isinstance(start, int):
+        return False
+    before = tokens(text[:start])
+    return bool(before) and before[-1] in _PLACE_PREPOSITIONS
 
 
 def read_state(tracker: Tracker) -> State:

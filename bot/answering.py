@@ -6,6 +6,7 @@ the action turns into messages and slot events. Pure, so tests drive it directly
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -13,16 +14,16 @@ import numpy as np
 
 from bot.kb.model import GENERAL, Entry, KnowledgeBase
 from bot.kb.search import keyword_hits
-from bot.text import FILLER, content_tokens, tokens
+from bot.text import FILLER, content_tokens, fold, tokens
 
 TOPIC_PREFIX = "ask_"
 MAIN_PRIOR = 0.5       # the predicted topic always counts at least this much
 RELATED_PRIOR = 0.25   # topics declared related to it
 MIN_PRIOR = 0.15       # an unrelated topic's entries count only when this likely ...
-SIM_STRONG = 0.35      # ... unless its words match the question this well
-SIM_OFF_TOPIC = 0.5    # when the formation has nothing on the topic at all
+SIM_STRONG = 0.45      # ... unless its words match the question this well
+SIM_OFF_TOPIC = 0.7    # when the formation has nothing on the topic at all
 PARCOURS_BONUS = 0.4
-SIM_WEIGHT = 2.5       # how much the words count against the classifier's topic
+SIM_WEIGHT = 4.0       # how much the words count against the classifier's topic
 OTHER_PARCOURS_PENALTY = 0.15
 LOW_TOPIC_CONF = 0.25  # under the fallback threshold, a topic this likely still guides search
 MIN_ANSWER_SIM = 0.05  # an answer sharing almost no words with the question is not given
@@ -30,9 +31,12 @@ SEARCH_ANSWER = 0.3    # fallback search: answer directly from this similarity
 SEARCH_SUGGEST = 0.18  # fallback search: offer "did you mean" buttons from this similarity
 MAX_FORMATIONS = 3
 DISTINCTIVE_MAX_ENTRIES = 4
+PARCOURS_TOPICS = {"definition", "programme", "competences", "debouches", "metier", "parcours"}
+COMPARISON_SIM = 0.2
 SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}
 KNOWN_PLACES = frozenset({"france", "europe", "etat", "hexagone"})
 QUANTITY_CHECK = True
+_RATE = re.compile(r"\bpar (an|annee|mois|semaine|jour)\b")
 _QUANTITY_ASKED = {"combien", "cb", "cmb", "combiens"}
 _QUANTITY_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "douze",
                    "vingt", "vingtaine", "trente", "cent", "mille", "demi", "moitie", "maximum"}
@@ -199,13 +203,17 @@ class Answerer:
         if not QUANTITY_CHECK or not _QUANTITY_ASKED & set(tokens(text)):
             return False
         words = set(tokens(entry.answer))
-        return not (words & _QUANTITY_WORDS or any(c.isdigit() for c in entry.answer))
+        return not (words & _QUANTITY_WORDS or any(c.isdigit() for c in entry.answer)
+                    or _RATE.search(fold(entry.answer)))
 
-    def _priors(self, topic: str, priors: dict[str, float]) -> dict[str, float]:
+    def _priors(self, topic: str, priors: dict[str, float], parcours: Optional[str]) -> dict[str, float]:
         out = dict(priors)
         out[topic] = max(out.get(topic, 0.0), MAIN_PRIOR)
         for r in self.kb.topics[topic].related:
             out[r] = max(out.get(r, 0.0), RELATED_PRIOR)
+        if parcours and topic in PARCOURS_TOPICS:
+            # "et le VTD, ça mène à quoi ?": the parcours' own entry is about exactly that.
+            out["parcours"] = max(out.get("parcours", 0.0), MAIN_PRIOR)
         return out
 
     def _rank(self, formation: str, topic: str, priors: dict[str, float], sims: np.ndarray,
@@ -229,7 +237,7 @@ class Answerer:
 
     def _answer(self, topic: str, text: str, priors: dict[str, float], formations: list[str],
                 parcours: Optional[str]) -> Decision:
-        priors = self._priors(topic, priors)
+        priors = self._priors(topic, priors, parcours)
         sims = self.kb.ranker.scores(text)
         codes = {w for w in tokens(text) if any(c.isdigit() for c in w)}
         if codes:
@@ -238,13 +246,19 @@ class Answerer:
                 if any(e in owners.get(c, ()) for c in codes):
                     sims[i] += CODE_BONUS / SIM_WEIGHT
         if len(formations) > 1:
-            general = self._rank(GENERAL, topic, priors, sims, None)
-            if general and general[0][0].topic == topic:
+            # Several formations named: a comparison entry answers better than one per formation.
+            general = sorted(((e, priors.get(e.topic, 0.0) + SIM_WEIGHT * sims[i], sims[i])
+                              for i, e in enumerate(self.kb.entries) if e.formation == GENERAL),
+                             key=lambda r: -r[1])
+            if general and (general[0][0].topic == topic or general[0][2] >= COMPARISON_SIM):
                 formations = [GENERAL]
         entries, missing, scores = [], [], []
         wanted = {topic, *self.kb.topics[topic].related}
         for f in formations:
             ranked = self._rank(f, topic, priors, sims, parcours if f == "but_cs" else None)
+            if f == "but_cs" and parcours and topic in PARCOURS_TOPICS:
+                # A named parcours: its own entry answers "what, which jobs, which content".
+                ranked = [r for r in ranked if r[0].parcours == parcours] or ranked
             if ranked and not any(e.formation == f and e.topic in wanted for e in self.kb.entries):
                 # Nothing on this subject for this formation: only a near-verbatim match may answer.
                 ranked = [r for r in ranked if r[2] >= SIM_OFF_TOPIC]

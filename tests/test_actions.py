@@ -79,3 +79,22 @@ def test_reject_input_uses_issue_response(tracker_factory):
     assert [m["response"] for m in messages] == ["utter_input_too_long"] and events == []
     messages, _ = run(ActionRejectInput(), tracker_factory("?", "invalid_input", input_issue="bogus"))
     assert messages[0]["response"] == "utter_default"
+
+
+def test_places_count_only_when_introduced_as_places(tiny_kb, tracker_factory):
+    ent = [{"entity": "formation", "value": "deis", "start": 22, "end": 26}]
+    t = tracker_factory("frais de sélection du DEIS à Lyon ?", "ask_frais",
+                        entities=ent + [{"entity": "LOC", "value": "Lyon", "start": 29, "end": 33}])
+    messages, _ = run(ActionAnswer(tiny_kb), t)
+    assert [m["response"] for m in messages] == ["utter_no_info"]
+    t = tracker_factory("Bonsoir, frais de sélection du DEIS ?", "ask_frais",
+                        entities=[{"entity": "LOC", "value": "Bonsoir", "start": 0, "end": 7},
+                                  {"entity": "formation", "value": "deis", "start": 31, "end": 35}])
+    messages, _ = run(ActionAnswer(tiny_kb), t)
+    assert messages[0]["custom"]["kb_id"] == "deis.frais.selection"
+
+
+def test_malformed_tracker_message_is_survived(tiny_kb, tracker_factory):
+    t = tracker_factory("", None)
+    messages, _ = run(ActionAnswer(tiny_kb), t)
+    assert len(messages) == 1 and not messages[0].get("custom")

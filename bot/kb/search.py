@@ -6,6 +6,7 @@ questions (best match) and through its title, keywords and answer.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -16,6 +17,8 @@ from bot.text import content_tokens, tokens
 
 STEM = 6  # prefix stemming: "inscription"/"inscrire" and "financement"/"financer" meet
 QUESTION_WEIGHT = 0.65
+SEGMENT_WEIGHT = 0.5  # a question often echoes one line of the answer, not the whole of it
+_SEGMENT = re.compile(r"\n|(?<=[.;:!?])\s+")
 
 
 def _stems(text: str) -> list[str]:
@@ -39,27 +42,32 @@ class Ranker:
                 self._q_owner.append(i)
         self._q_owner = np.array(self._q_owner)
         docs = [" ".join((e.title, *e.keywords, e.answer)) for e in self.entries]
+        segments, seg_owner = [], []
+        for i, e in enumerate(self.entries):
+            for seg in _SEGMENT.split(e.answer):
+                if len(seg.strip()) > 12:
+                    segments.append(seg.strip())
+                    seg_owner.append(i)
+        self._seg_owner = np.array(seg_owner, dtype=int)
         corpus = q_texts + docs
         self._word = TfidfVectorizer(analyzer=_stems, sublinear_tf=True).fit(corpus)
         self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
                                      preprocessor=_chars).fit(corpus)
         self._q = [v.transform(q_texts) for v in (self._word, self._char)]
         self._d = [v.transform(docs) for v in (self._word, self._char)]
+        self._s = [v.transform(segments) for v in (self._word, self._char)]
         self.vocabulary = frozenset(t for text in corpus for t in content_tokens(text))
 
     def scores(self, query: str) -> np.ndarray:
         """Similarity in [0, 1] of the query to every entry, aligned with self.entries."""
         n = len(self.entries)
-        q_best = np.zeros(n)
-        doc = np.zeros(n)
-        for vec, qm, dm in zip((self._word, self._char), self._q, self._d):
+        q_best, doc, seg_best = np.zeros(n), np.zeros(n), np.zeros(n)
+        for vec, qm, dm, sm in zip((self._word, self._char), self._q, self._d, self._s):
             qv = vec.transform([query])
-            per_q = (qm @ qv.T).toarray().ravel()
-            best = np.zeros(n)
-            np.maximum.at(best, self._q_owner, per_q)
-            q_best += best / 2
+            q_best += _best_per_entry((qm @ qv.T).toarray().ravel(), self._q_owner, n) / 2
+            seg_best += _best_per_entry((sm @ qv.T).toarray().ravel(), self._seg_owner, n) / 2
             doc += (dm @ qv.T).toarray().ravel() / 2
-        return QUESTION_WEIGHT * q_best + (1 - QUESTION_WEIGHT) * doc
+        return QUESTION_WEIGHT * q_best + (1 - QUESTION_WEIGHT) * doc + SEGMENT_WEIGHT * seg_best
 
     def search(self, query: str, allowed: Iterable[str] | None = None, limit: int = 5):
         """Best entries for a query as (entry, score), optionally restricted to some ids."""
@@ -68,6 +76,12 @@ class Ranker:
         ranked = sorted(((self.entries[i], float(s[i])) for i in range(len(self.entries))
                          if keep is None or self.entries[i].id in keep), key=lambda p: -p[1])
         return ranked[:limit]
+
+
+def _best_per_entry(values: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    best = np.zeros(n)
+    np.maximum.at(best, owners, values)
+    return best
 
 
 def keyword_hits(entries: Iterable[Entry], text: str) -> list[Entry]:

@@ -1,0 +1,1 @@
+"""Input channels (referenced by module path in credentials.yml)."""
