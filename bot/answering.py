@@ -33,6 +33,10 @@ MAX_FORMATIONS = 3
 DISTINCTIVE_MAX_ENTRIES = 4
 PARCOURS_TOPICS = {"definition", "programme", "competences", "debouches", "metier", "parcours"}
 COMPARISON_SIM = 0.2
+FOLLOW_UP_WORDS = 4
+SECOND_ANSWER_MARGIN = 0.3
+OOS_CONF = 0.9         # "out of scope" below this confidence may be overruled ...
+OOS_RUNNER_UP = 0.1    # ... by a question topic at least this likely
 SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}
 KNOWN_PLACES = frozenset({"france", "europe", "etat", "hexagone"})
 QUANTITY_CHECK = True
@@ -111,7 +115,11 @@ class Answerer:
         topic = topic_of(intent)
         text = turn.query if turn.query is not None else turn.text
         if intent == "out_of_scope":
-            return Decision("decline", formation=current, parcours=parcours)
+            runner_up = max(((k, v) for k, v in ranking.items() if topic_of(k)), key=lambda kv: kv[1],
+                            default=(None, 0.0))
+            if ranking.get("out_of_scope", 1.0) >= OOS_CONF or runner_up[1] < OOS_RUNNER_UP:
+                return Decision("decline", formation=current, parcours=parcours)
+            intent, topic = runner_up[0], topic_of(runner_up[0])  # a hesitant "out of scope"
         if turn.other_formation and not formations and not turn.parcours:
             return Decision("other_formation", formation=state.formation, parcours=state.parcours)
         priors = {topic_of(k): v for k, v in ranking.items() if topic_of(k)}
@@ -119,6 +127,9 @@ class Answerer:
             best = max(ranking.items(), key=lambda kv: kv[1], default=(None, 0.0))
             if topic_of(best[0]) and best[1] >= LOW_TOPIC_CONF:
                 topic = topic_of(best[0])
+            elif state.topic and len(content_tokens(text)) <= FOLLOW_UP_WORDS:
+                # "et le jeudi aprem ?": an elliptical follow-up stays on the current subject.
+                topic, priors = state.topic, {state.topic: MAIN_PRIOR}
         elif intent == "inform_formation" or (topic is None and formations):
             if state.topic and state.question:
                 topic, text, priors = state.topic, state.question, {state.topic: 1.0}
@@ -267,6 +278,9 @@ class Answerer:
                 missing.append(f)
             elif ranked and (ranked[0][0].topic == topic or ranked[0][2] >= MIN_ANSWER_SIM):
                 entries.append(ranked[0][0])
+                if len(formations) == 1 and len(ranked) > 1 and ranked[0][1] - ranked[1][1] < SECOND_ANSWER_MARGIN \
+                        and not self._asks_missing_quantity(text, ranked[1][0]):
+                    entries.append(ranked[1][0])  # too close to call: both short answers help more than a guess
             else:
                 missing.append(f)
         kind = "answer" if entries else "no_info"

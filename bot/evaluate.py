@@ -170,11 +170,7 @@ def _own_servers(tmp: Path):
     s = replace(load_settings(), rasa_port=5105, action_port=5155, run_dir=tmp,
                 tracker_url=f"sqlite:///{tmp / 'eval-tracker.db'}", auth_token=uuid.uuid4().hex)
     model = launcher.ensure_trained(s)
-    actions = launcher.start_actions(s)
-    rasa = subprocess.Popen(launcher.rasa_run_cmd(s, model, s.auth_token), cwd=ROOT,
-                            env=launcher.server_env(s), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    launcher.wait_http(s.rasa_url + "/", 240, rasa)
-    return s, [rasa, actions]
+    return s, launcher.start_stack(s, model, s.auth_token, log=subprocess.DEVNULL)
 
 
 def main(sets: str, out: str, url: Optional[str]) -> int:
@@ -189,9 +185,8 @@ def main(sets: str, out: str, url: Optional[str]) -> int:
                 client = Client(s.rasa_url, s.auth_token)
             res = evaluate(client, Path(sets))
         finally:
-            for p in procs:
-                p.terminate()
-                p.wait(timeout=20)
+            from bot.launcher import stop
+            stop(*procs)
     text = report(res)
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out) / "eval.md").write_text(text)

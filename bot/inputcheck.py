@@ -10,7 +10,8 @@ from typing import Iterable, Optional
 
 from bot.text import STOPWORDS, fold, strip_control, tokens
 
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|javascript:|\{\{.*\}\}|\$\{[^}]*\}"
+                  r"|\b(drop|truncate)\s+table\b|\bselect\s+\*\s+from\b|\bunion\s+select\b", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _INJECTION = re.compile(
     r"(ignore[rz]?|oublie[rz]?|disregard|ignore all)\s+(\w+\s+){0,4}"

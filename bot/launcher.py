@@ -107,7 +107,20 @@ def rasa_run_cmd(s: Settings, model: Path, token: str) -> list[str]:
             "--enable-api", f"--auth-token={token}"]
 
 
-def _stop(*procs: Optional[subprocess.Popen]) -> None:
+def start_stack(s: Settings, model: Path, token: str, log=None) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """Start the action server, then Rasa; return both once Rasa answers."""
+    actions = start_actions(s)
+    rasa = subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s),
+                            stdout=log, stderr=subprocess.STDOUT if log else None)
+    try:
+        wait_http(s.rasa_url + "/", 300, rasa)
+    except BaseException:
+        stop(rasa, actions)
+        raise
+    return actions, rasa
+
+
+def stop(*procs: Optional[subprocess.Popen]) -> None:
     for p in procs:
         if p is not None and p.poll() is None:
             p.terminate()
@@ -130,9 +143,7 @@ def serve(s: Settings) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
-        actions = start_actions(s)
-        rasa = subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s))
-        wait_http(s.rasa_url + "/", 180, rasa)
+        actions, rasa = start_stack(s, model, token)
         print(f"Ready: REST on {s.rasa_url}/webhooks/rest/webhook (API token in "
               f"{s.run_dir / 'auth_token'}). Ctrl-C stops both servers.", flush=True)
         while actions.poll() is None and rasa.poll() is None:
@@ -141,7 +152,7 @@ def serve(s: Settings) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        _stop(rasa, actions)
+        stop(rasa, actions)
 
 
 def shell(s: Settings) -> int:
@@ -152,4 +163,4 @@ def shell(s: Settings) -> int:
         return subprocess.call([_rasa(), "shell", "--model", str(model), "--endpoints", "endpoints.yml"],
                                cwd=ROOT, env=server_env(s))
     finally:
-        _stop(actions)
+        stop(actions)

@@ -102,3 +102,24 @@ def test_how_much_question_needs_a_figure(tiny_kb):
     assert d.kind == "no_info"
     d = decide(tiny_kb, "le rgpd c'est quoi ?", "ask_glossaire", formations=["but_cs"])
     assert d.kind == "answer"
+
+
+def test_elliptical_follow_up_keeps_the_subject(tiny_kb):
+    state = State(formation="deis", topic="frais", question="frais de sélection ?")
+    d = decide(tiny_kb, "et si je paie moi-même ?", "nlu_fallback", state, ranking={"nlu_fallback": 0.45})
+    assert [e.id for e in d.entries] == ["deis.frais.remise"]
+
+
+def test_confident_out_of_scope_declines_hesitant_one_is_overruled(tiny_kb):
+    d = decide(tiny_kb, "écris-moi un poème sur le DEIS", "out_of_scope", formations=["deis"],
+               ranking={"out_of_scope": 0.97, "ask_duree": 0.02})
+    assert d.kind == "decline" and d.entries == []
+    d = decide(tiny_kb, "le DEIS s'étale sur combien de temps ?", "out_of_scope", formations=["deis"],
+               ranking={"out_of_scope": 0.55, "ask_duree": 0.4})
+    assert [e.id for e in d.entries] == ["deis.duree.total"]
+
+
+def test_two_close_entries_are_both_given(tiny_kb):
+    d = decide(tiny_kb, "et niveau argent ?", "ask_frais", formations=["deis"])
+    assert {e.id for e in d.entries} == {"deis.frais.selection", "deis.frais.remise"}
+    assert all(e.formation == "deis" for e in d.entries)

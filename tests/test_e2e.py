@@ -28,18 +28,12 @@ def server(tmp_path_factory):
     s = replace(load_settings(), rasa_port=5205, action_port=5255, run_dir=tmp,
                 tracker_url=f"sqlite:///{tmp / 'tracker.db'}", auth_token=uuid.uuid4().hex)
     model = launcher.ensure_trained(s)
-    actions = launcher.start_actions(s)
-    log = open(tmp / "rasa.log", "w")
-    rasa = subprocess.Popen(launcher.rasa_run_cmd(s, model, s.auth_token), cwd=ROOT, env=launcher.server_env(s),
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        launcher.wait_http(s.rasa_url + "/", 300, rasa)
-        yield s, model, tmp
-    finally:
-        for p in (rasa, actions):
-            p.terminate()
-            p.wait(timeout=30)
-        log.close()
+    with open(tmp / "rasa.log", "w") as log:
+        procs = launcher.start_stack(s, model, s.auth_token, log=log)
+        try:
+            yield s, model, tmp
+        finally:
+            launcher.stop(*procs)
 
 
 def post(s, path, body, raw=None, timeout=30):
