@@ -95,8 +95,10 @@ def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None)
 
 
 def start_actions(s: Settings) -> subprocess.Popen:
+    # rasa-sdk binds 0.0.0.0 unless SANIC_HOST says otherwise: keep it on loopback by default.
+    env = {**server_env(s), "SANIC_HOST": s.action_host}
     proc = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                             "--port", str(s.action_port)], cwd=ROOT, env=server_env(s))
+                             "--port", str(s.action_port)], cwd=ROOT, env=env)
     wait_http(f"http://{s.action_host}:{s.action_port}/health", 60, proc)
     return proc
 
