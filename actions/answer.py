@@ -40,7 +40,7 @@ def read_turn(kb: KnowledgeBase, tracker: Tracker) -> Turn:
     formations: List[str] = []
     places: List[str] = []
     parcours = kb_id = None
-    other = False
+    other = sure = False
     spans = []
     for ent in msg.get("entities") or []:
         kind, value = ent.get("entity"), ent.get("value")
@@ -57,6 +57,7 @@ def read_turn(kb: KnowledgeBase, tracker: Tracker) -> Turn:
             places.append(str(value))
         elif kind in ("formation", "parcours"):
             ident = resolve(kb, kind, value)
+            sure = sure or bool(ident and ent.get("confidence_entity", 1.0) >= 1.0)
             if ident and kind == "formation" and ident not in formations:
                 formations.append(ident)
             elif ident and kind == "parcours" and parcours is None:
@@ -67,7 +68,7 @@ def read_turn(kb: KnowledgeBase, tracker: Tracker) -> Turn:
                 ranking={r["name"]: r.get("confidence", 0.0) for r in msg.get("intent_ranking") or []},
                 formations=formations, parcours=parcours, kb_id=kb_id, query=query,
                 names_only=bool(formations or parcours) and is_filler_only(query),
-                other_formation=other, places=places)
+                other_formation=other, places=places, sure_formation=sure)
 
 
 _PLACE_PREPOSITIONS = {"a", "de", "d", "en", "au", "aux", "sur", "vers", "pres", "dans"}

@@ -35,8 +35,8 @@ PARCOURS_TOPICS = {"definition", "programme", "competences", "debouches", "metie
 COMPARISON_SIM = 0.2
 FOLLOW_UP_WORDS = 4
 SECOND_ANSWER_MARGIN = 0.3
-OOS_CONF = 0.9         # "out of scope" below this confidence may be overruled ...
-OOS_RUNNER_UP = 0.1    # ... by a question topic at least this likely
+OOS_CONF = 0.6         # "out of scope" below this confidence may be overruled ...
+OOS_RUNNER_UP = 0.2    # ... by a question topic at least this likely
 SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}
 KNOWN_PLACES = frozenset({"france", "europe", "etat", "hexagone"})
 QUANTITY_CHECK = True
@@ -70,6 +70,8 @@ class Turn:
     names_only: bool = False
     # A formation the assistant does not cover is named ("le BUT informatique").
     other_formation: bool = False
+    # A formation is named by one of its aliases, not only hinted at ("Rennes", "IUT").
+    sure_formation: bool = False
     # Places named in the message (spaCy LOC entities).
     places: list[str] = field(default_factory=list)
 
@@ -117,7 +119,8 @@ class Answerer:
         if intent == "out_of_scope":
             runner_up = max(((k, v) for k, v in ranking.items() if topic_of(k)), key=lambda kv: kv[1],
                             default=(None, 0.0))
-            if ranking.get("out_of_scope", 1.0) >= OOS_CONF or runner_up[1] < OOS_RUNNER_UP:
+            if ranking.get("out_of_scope", 1.0) >= OOS_CONF or runner_up[1] < OOS_RUNNER_UP \
+                    or not turn.sure_formation:
                 return Decision("decline", formation=current, parcours=parcours)
             intent, topic = runner_up[0], topic_of(runner_up[0])  # a hesitant "out of scope"
         if turn.other_formation and not formations and not turn.parcours:
@@ -130,7 +133,7 @@ class Answerer:
             elif state.topic and len(content_tokens(text)) <= FOLLOW_UP_WORDS:
                 # "et le jeudi aprem ?": an elliptical follow-up stays on the current subject.
                 topic, priors = state.topic, {state.topic: MAIN_PRIOR}
-        elif intent == "inform_formation" or (topic is None and formations):
+        elif intent == "inform_formation" or (topic is None and formations and turn.names_only):
             if state.topic and state.question:
                 topic, text, priors = state.topic, state.question, {state.topic: 1.0}
             else:
@@ -213,8 +216,8 @@ class Answerer:
         """A "how many / how much" question whose best entry gives no figure is not answered by it."""
         if not QUANTITY_CHECK or not _QUANTITY_ASKED & set(tokens(text)):
             return False
-        words = set(tokens(entry.answer))
-        return not (words & _QUANTITY_WORDS or any(c.isdigit() for c in entry.answer)
+        words = set(tokens(entry.answer))  # ordinals such as "1re", "S1" are not quantities
+        return not (words & _QUANTITY_WORDS or any(w.isdigit() for w in words)
                     or _RATE.search(fold(entry.answer)))
 
     def _priors(self, topic: str, priors: dict[str, float], parcours: Optional[str]) -> dict[str, float]:

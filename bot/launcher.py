@@ -6,6 +6,7 @@ action server in the background and `rasa shell` in the terminal.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import signal
@@ -116,10 +117,32 @@ def start_stack(s: Settings, model: Path, token: str, log=None) -> tuple[subproc
                             stdout=log, stderr=subprocess.STDOUT if log else None)
     try:
         wait_http(s.rasa_url + "/", 300, rasa)
+        warm_up(s, token)
     except BaseException:
         stop(rasa, actions)
         raise
     return actions, rasa
+
+
+def warm_up(s: Settings, token: str) -> None:
+    """Load the knowledge base in both servers before the first visitor waits for it.
+
+    Goes through the NLU parse endpoint and the action webhook, which keep no conversation.
+    """
+    tracker = {"sender_id": "warm-up", "slots": {}, "events": [], "paused": False,
+               "latest_message": {"text": "durée du DEIS", "intent": {"name": "ask_duree", "confidence": 1.0},
+                                  "intent_ranking": [], "entities": []},
+               "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
+    calls = [(f"{s.rasa_url}/model/parse?token={token}", {"text": "durée du DEIS"}),
+             (s.action_url, {"next_action": "action_answer", "sender_id": "warm-up", "tracker": tracker,
+                             "domain": {}, "version": "3.6.2"})]
+    for url, body in calls:
+        req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=60).read()
+        except OSError as exc:  # a failed warm-up only costs the first visitor a second
+            print(f"warm-up skipped: {exc}", file=sys.stderr)
 
 
 def stop(*procs: Optional[subprocess.Popen]) -> None:

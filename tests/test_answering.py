@@ -115,7 +115,7 @@ def test_confident_out_of_scope_declines_hesitant_one_is_overruled(tiny_kb):
                ranking={"out_of_scope": 0.97, "ask_duree": 0.02})
     assert d.kind == "decline" and d.entries == []
     d = decide(tiny_kb, "le DEIS s'étale sur combien de temps ?", "out_of_scope", formations=["deis"],
-               ranking={"out_of_scope": 0.55, "ask_duree": 0.4})
+               ranking={"out_of_scope": 0.55, "ask_duree": 0.4}, sure_formation=True)
     assert [e.id for e in d.entries] == ["deis.duree.total"]
 
 
