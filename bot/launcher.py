@@ -95,11 +95,12 @@ def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None)
     raise TimeoutError(f"no answer from {url} after {timeout:.0f} s")
 
 
-def start_actions(s: Settings) -> subprocess.Popen:
+def start_actions(s: Settings, log=None) -> subprocess.Popen:
     # rasa-sdk binds 0.0.0.0 unless SANIC_HOST says otherwise: keep it on loopback by default.
     env = {**server_env(s), "SANIC_HOST": s.action_host}
     proc = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                             "--port", str(s.action_port)], cwd=ROOT, env=env)
+                             "--port", str(s.action_port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT if log else None)
     wait_http(f"http://{s.action_host}:{s.action_port}/health", 60, proc)
     return proc
 
@@ -112,7 +113,7 @@ def rasa_run_cmd(s: Settings, model: Path, token: str) -> list[str]:
 
 def start_stack(s: Settings, model: Path, token: str, log=None) -> tuple[subprocess.Popen, subprocess.Popen]:
     """Start the action server, then Rasa; return both once Rasa answers."""
-    actions = start_actions(s)
+    actions = start_actions(s, log)
     rasa = subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s),
                             stdout=log, stderr=subprocess.STDOUT if log else None)
     try:
@@ -129,7 +130,8 @@ def warm_up(s: Settings, token: str) -> None:
 
     Goes through the NLU parse endpoint and the action webhook, which keep no conversation.
     """
-    tracker = {"sender_id": "warm-up", "slots": {}, "events": [], "paused": False,
+    slots = {"formation": None, "parcours": None, "topic": None, "question": None, "pending": None}
+    tracker = {"sender_id": "warm-up", "slots": slots, "events": [], "paused": False,
                "latest_message": {"text": "durée du DEIS", "intent": {"name": "ask_duree", "confidence": 1.0},
                                   "intent_ranking": [], "entities": []},
                "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
@@ -185,7 +187,8 @@ def shell(s: Settings) -> int:
     s.run_dir.mkdir(parents=True, exist_ok=True)
     actions = start_actions(s)
     try:
-        return subprocess.call([_rasa(), "shell", "--model", str(model), "--endpoints", "endpoints.yml"],
+        return subprocess.call([_rasa(), "shell", "--model", str(model), "--endpoints", "endpoints.yml",
+                                "--interface", s.rasa_host, "--port", str(s.rasa_port)],
                                cwd=ROOT, env=server_env(s))
     finally:
         stop(actions)
