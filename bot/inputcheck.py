@@ -102,4 +102,4 @@ def check_input(text: Optional[str], max_chars: int, known_words: Iterable[str] 
 
 def clean_for_nlu(text: str, max_chars: int) -> str:
     """What the NLU reads: no control characters, no markup, at most max_chars characters."""
-    return _TAG.sub(" ", strip_control(text or ""))[:max_chars]
+    return _TAG.sub(" ", strip_control((text or "")[:max_chars * 2]))[:max_chars]

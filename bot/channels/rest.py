@@ -1,7 +1,9 @@
 """Rasa's REST channel with request validation.
 
 The stock channel answers 500 to a JSON body that is not an object, and files a message
-without `sender` under the shared id "default". Here both get a clear 400 instead.
+without `sender` under the shared id "default". Here both get a clear 400 instead. An
+over-long message is cut to one character over the limit before anything else reads it, so
+a 100 000-character text costs no more than a long one and is still refused as too long.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from typing import Any, Optional, Text
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
+
+from bot.config import load_settings
 
 MAX_SENDER_CHARS = 128
 
@@ -39,4 +43,6 @@ class ValidatedRestInput(RestInput):
             return ""
         if not isinstance(message, str):
             raise InvalidUsage("Le champ « message » doit être un texte.")
-        return message
+        limit = load_settings().max_message_chars
+        # Rasa strips the text afterwards: end the cut with a visible character.
+        return message if len(message) <= limit else message[:limit] + "…"
