@@ -17,34 +17,37 @@ from bot.kb.search import keyword_hits
 from bot.text import FILLER, content_tokens, fold, tokens
 
 TOPIC_PREFIX = "ask_"
+# Ranking: score = topic prior + SIM_WEIGHT x word similarity (+ bonuses). The constants were
+# tuned on tests/eval with the project's model; see `make eval`.
 MAIN_PRIOR = 0.5       # the predicted topic always counts at least this much
 RELATED_PRIOR = 0.25   # topics declared related to it
 MIN_PRIOR = 0.15       # an unrelated topic's entries count only when this likely ...
 SIM_STRONG = 0.45      # ... unless its words match the question this well
 SIM_OFF_TOPIC = 0.7    # when the formation has nothing on the topic at all
-PARCOURS_BONUS = 0.4
 SIM_WEIGHT = 4.0       # how much the words count against the classifier's topic
+PARCOURS_BONUS = 0.4
 OTHER_PARCOURS_PENALTY = 0.15
+CODE_BONUS = 0.4       # entries holding a code of the question ("S5", "420", "UF1.3")
+SECOND_ANSWER_MARGIN = 0.3  # two entries this close are both given
+# Low confidence and clarification.
 LOW_TOPIC_CONF = 0.25  # under the fallback threshold, a topic this likely still guides search
-MIN_ANSWER_SIM = 0.05  # an answer sharing almost no words with the question is not given
+MIN_ANSWER_SIM = 0.05  # an off-topic answer sharing almost no words with the question is not given
 SEARCH_ANSWER = 0.3    # fallback search: answer directly from this similarity
 SEARCH_SUGGEST = 0.18  # fallback search: offer "did you mean" buttons from this similarity
-MAX_FORMATIONS = 3
-DISTINCTIVE_MAX_ENTRIES = 4
-PARCOURS_TOPICS = {"definition", "programme", "competences", "debouches", "metier", "parcours"}
-COMPARISON_SIM = 0.2
-FOLLOW_UP_WORDS = 4
-SECOND_ANSWER_MARGIN = 0.3
+FOLLOW_UP_WORDS = 4    # a fallback message this short continues the current subject
 OOS_CONF = 0.6         # "out of scope" below this confidence may be overruled ...
 OOS_RUNNER_UP = 0.2    # ... by a question topic at least this likely
-SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}
+DISTINCTIVE_MAX_ENTRIES = 4  # a word in more entries than this says nothing about the formation
+COMPARISON_SIM = 0.2   # several formations named: a comparison entry this similar answers
+MAX_FORMATIONS = 3
+PARCOURS_TOPICS = {"definition", "programme", "competences", "debouches", "metier", "parcours"}
+SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}  # facts true of one site only
 KNOWN_PLACES = frozenset({"france", "europe", "etat", "hexagone"})
 QUANTITY_CHECK = True
 _RATE = re.compile(r"\bpar (an|annee|mois|semaine|jour)\b")
 _QUANTITY_ASKED = {"combien", "cb", "cmb", "combiens"}
 _QUANTITY_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "douze",
                    "vingt", "vingtaine", "trente", "cent", "mille", "demi", "moitie", "maximum"}
-CODE_BONUS = 0.4  # entries holding a code of the question ("S5", "420", "UF1.3") are the ones asked about  # a word in more entries than this says nothing about the formation
 
 
 @dataclass
