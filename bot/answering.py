@@ -44,6 +44,7 @@ PARCOURS_TOPICS = {"definition", "programme", "competences", "debouches", "metie
 SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}  # facts true of one site only
 KNOWN_PLACES = frozenset({"france", "europe", "etat", "hexagone"})
 QUANTITY_CHECK = True
+QUANTITY_MARGIN = 0.5  # how far below the best entry one with a figure may rank
 _RATE = re.compile(r"\bpar (an|annee|mois|semaine|jour)\b")
 _QUANTITY_ASKED = {"combien", "cb", "cmb", "combiens"}
 _QUANTITY_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "douze",
@@ -215,13 +216,13 @@ class Answerer:
         return cache
 
     @staticmethod
-    def _asks_missing_quantity(text: str, entry: Entry) -> bool:
-        """A "how many / how much" question whose best entry gives no figure is not answered by it."""
-        if not QUANTITY_CHECK or not _QUANTITY_ASKED & set(tokens(text)):
-            return False
+    def _asks_quantity(text: str) -> bool:
+        return bool(_QUANTITY_ASKED & set(tokens(text)))
+
+    @staticmethod
+    def _has_quantity(entry: Entry) -> bool:
         words = set(tokens(entry.answer))  # ordinals such as "1re", "S1" are not quantities
-        return not (words & _QUANTITY_WORDS or any(w.isdigit() for w in words)
-                    or _RATE.search(fold(entry.answer)))
+        return bool(words & _QUANTITY_WORDS or any(w.isdigit() for w in words) or _RATE.search(fold(entry.answer)))
 
     def _priors(self, topic: str, priors: dict[str, float], parcours: Optional[str]) -> dict[str, float]:
         out = dict(priors)
@@ -279,13 +280,14 @@ class Answerer:
             if ranked and not any(e.formation == f and e.topic in wanted for e in self.kb.entries):
                 # Nothing on this subject for this formation: only a near-verbatim match may answer.
                 ranked = [r for r in ranked if r[2] >= SIM_OFF_TOPIC]
+            if ranked and QUANTITY_CHECK and self._asks_quantity(text):
+                # "Combien…?": only an entry that gives a figure can answer it.
+                best = ranked[0][1]
+                ranked = [r for r in ranked if self._has_quantity(r[0]) and best - r[1] < QUANTITY_MARGIN]
             scores += [(e.id, round(s, 3)) for e, s, _ in ranked[:3]]
-            if ranked and self._asks_missing_quantity(text, ranked[0][0]):
-                missing.append(f)
-            elif ranked and (ranked[0][0].topic == topic or ranked[0][2] >= MIN_ANSWER_SIM):
+            if ranked and (ranked[0][0].topic == topic or ranked[0][2] >= MIN_ANSWER_SIM):
                 entries.append(ranked[0][0])
-                if len(formations) == 1 and len(ranked) > 1 and ranked[0][1] - ranked[1][1] < SECOND_ANSWER_MARGIN \
-                        and not self._asks_missing_quantity(text, ranked[1][0]):
+                if len(formations) == 1 and len(ranked) > 1 and ranked[0][1] - ranked[1][1] < SECOND_ANSWER_MARGIN:
                     entries.append(ranked[1][0])  # too close to call: both short answers help more than a guess
             else:
                 missing.append(f)
