@@ -43,7 +43,6 @@ MAX_FORMATIONS = 3
 PARCOURS_TOPICS = {"definition", "programme", "competences", "debouches", "metier", "parcours"}
 SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}  # facts true of one site only
 KNOWN_PLACES = frozenset({"france", "europe", "etat", "hexagone"})
-QUANTITY_CHECK = True
 QUANTITY_MARGIN = 0.5  # how far below the best entry one with a figure may rank
 _RATE = re.compile(r"\bpar (an|annee|mois|semaine|jour)\b")
 _QUANTITY_ASKED = {"combien", "cb", "cmb", "combiens"}
@@ -195,7 +194,7 @@ class Answerer:
         topic_vocab = intent_words(f"{TOPIC_PREFIX}{topic}")
         found: set[str] = set()
         for word in set(content_tokens(text)) - FILLER - topic_vocab:
-            owners = self._word_owners().get(word, ())
+            owners = self.kb.entries_by_word.get(word, ())
             limit = DISTINCTIVE_MAX_ENTRIES * (2 if any(c.isdigit() for c in word) else 1)
             if 0 < len(owners) <= limit:
                 forms = {e.formation for e in owners} - {GENERAL}
@@ -204,16 +203,6 @@ class Answerer:
                 elif forms:
                     return set()
         return found
-
-    def _word_owners(self) -> dict[str, list[Entry]]:
-        cache = getattr(self.kb, "_word_owners", None)
-        if cache is None:
-            cache = {}
-            for e in self.kb.entries:
-                for w in set(tokens(" ".join((e.title, e.answer, *e.questions, *e.keywords)))):
-                    cache.setdefault(w, []).append(e)
-            self.kb._word_owners = cache
-        return cache
 
     @staticmethod
     def _asks_quantity(text: str) -> bool:
@@ -258,11 +247,10 @@ class Answerer:
         priors = self._priors(topic, priors, parcours)
         sims = self.kb.ranker.scores(text)
         codes = {w for w in tokens(text) if any(c.isdigit() for c in w)}
-        if codes:
-            owners = self._word_owners()
-            for i, e in enumerate(self.kb.entries):
-                if any(e in owners.get(c, ()) for c in codes):
-                    sims[i] += CODE_BONUS / SIM_WEIGHT
+        coded = {e.id for c in codes for e in self.kb.entries_by_word.get(c, ())}
+        for i, e in enumerate(self.kb.entries):
+            if e.id in coded:
+                sims[i] += CODE_BONUS / SIM_WEIGHT
         if len(formations) > 1:
             # Several formations named: a comparison entry answers better than one per formation.
             general = sorted(((e, priors.get(e.topic, 0.0) + SIM_WEIGHT * sims[i], sims[i])
@@ -280,7 +268,7 @@ class Answerer:
             if ranked and not any(e.formation == f and e.topic in wanted for e in self.kb.entries):
                 # Nothing on this subject for this formation: only a near-verbatim match may answer.
                 ranked = [r for r in ranked if r[2] >= SIM_OFF_TOPIC]
-            if ranked and QUANTITY_CHECK and self._asks_quantity(text):
+            if ranked and self._asks_quantity(text):
                 # "Combien…?": only an entry that gives a figure can answer it.
                 best = ranked[0][1]
                 ranked = [r for r in ranked if self._has_quantity(r[0]) and best - r[1] < QUANTITY_MARGIN]

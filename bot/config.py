@@ -31,7 +31,6 @@ class Settings:
     auth_token: str
     tracker_url: str
     max_message_chars: int
-    log_level: str
 
     @property
     def action_url(self) -> str:
@@ -57,5 +56,4 @@ def load_settings() -> Settings:
         # SQLAlchemy URL of the tracker store; SQLite file by default so chats survive restarts.
         tracker_url=os.environ.get("BOT_TRACKER_URL", f"sqlite:///{run_dir / 'tracker.db'}"),
         max_message_chars=_int("BOT_MAX_MESSAGE_CHARS", 1000),
-        log_level=os.environ.get("BOT_LOG_LEVEL", "INFO"),
     )

@@ -23,7 +23,7 @@ from typing import Optional
 
 import yaml
 
-from bot.config import ROOT, load_settings
+from bot.config import load_settings
 
 FORMATION_WORDS = {"deis": r"\bdeis\b|ingenierie sociale", "master": r"\bmaster\b",
                    "but": r"\bbut\b|carrieres sociales"}

@@ -6,6 +6,7 @@ with its own French reply in the domain (`utter_input_<reason>`).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Optional
 
 from bot.text import STOPWORDS, fold, strip_control, tokens
@@ -67,15 +68,9 @@ def _gibberish(words: list[str], known: frozenset[str]) -> bool:
     return not any(_plausible(w, known, grams) for w in words)
 
 
-_GRAMS_CACHE: dict[int, frozenset[str]] = {}
-
-
+@lru_cache(maxsize=2)
 def _grams_of(known: frozenset[str]) -> frozenset[str]:
-    key = id(known)
-    if key not in _GRAMS_CACHE:
-        _GRAMS_CACHE.clear()
-        _GRAMS_CACHE[key] = frozenset(g for w in known | STOPWORDS for g in _trigrams(w))
-    return _GRAMS_CACHE[key]
+    return frozenset(g for w in known | STOPWORDS for g in _trigrams(w))
 
 
 def check_input(text: Optional[str], max_chars: int, known_words: Iterable[str] = ()) -> Optional[str]:

@@ -141,7 +141,7 @@ def _entry(raw: Any, path: Path, ctx: dict, out: _Collector) -> Entry | None:
                  parcours=raw.get("parcours") or None, file=str(path), line=line)
 
 
-def _cross_checks(entries: list[Entry], root: Path, out: _Collector) -> None:
+def _cross_checks(entries: list[Entry], out: _Collector) -> None:
     ids: dict[str, Entry] = {}
     questions: dict[str, Entry] = {}
     for e in entries:
@@ -179,7 +179,7 @@ def load_knowledge_base(root: Path | str) -> KnowledgeBase:
             entry = _entry(raw, path, ctx, out)
             if entry is not None:
                 entries.append(entry)
-    _cross_checks(entries, root, out)
+    _cross_checks(entries, out)
     if out.problems:
         raise KnowledgeError(out.problems)
     digest = hashlib.sha256()

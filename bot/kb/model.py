@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable, Optional
 
+from bot.text import tokens
+
 GENERAL = "general"
 
 
@@ -112,20 +114,21 @@ class KnowledgeBase:
         return out
 
     @cached_property
+    def entries_by_word(self) -> dict[str, list[Entry]]:
+        """Folded word -> the entries whose title, answer, questions or keywords contain it."""
+        index: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            for word in set(tokens(" ".join((e.title, e.answer, *e.questions, *e.keywords)))):
+                index.setdefault(word, []).append(e)
+        return index
+
+    @cached_property
     def vocabulary(self) -> frozenset[str]:
         """Every folded word of the entries and of the ways formations are named."""
-        from bot.text import tokens
-        words: set[str] = set()
-        for e in self.entries:
-            for text in (e.title, e.answer, *e.questions, *e.keywords):
-                words.update(tokens(text))
-        for f in self.formations.values():
-            for alias in (*f.aliases, *f.hints, f.label):
-                words.update(tokens(alias))
-        for p in self.parcours.values():
-            for alias in (*p.aliases, p.label):
-                words.update(tokens(alias))
-        for name in self.other_formations:
+        words = set(self.entries_by_word)
+        names = [n for f in self.formations.values() for n in (*f.aliases, *f.hints, f.label)]
+        names += [n for p in self.parcours.values() for n in (*p.aliases, p.label)]
+        for name in (*names, *self.other_formations):
             words.update(tokens(name))
         return frozenset(words)
 

@@ -20,9 +20,3 @@ def get_kb() -> KnowledgeBase:
                 _kb = load_knowledge_base(load_settings().knowledge_dir)
     return _kb
 
-
-def set_kb(kb: Optional[KnowledgeBase]) -> None:
-    """Replace the live knowledge base (tests, reload)."""
-    global _kb
-    with _lock:
-        _kb = kb
