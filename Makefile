@@ -1,7 +1,7 @@
 # Short commands for people and CI. `make help` lists them.
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
-.PHONY: help setup check train chat serve test eval clean
+.PHONY: help setup check train chat serve web test eval clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ chat: train ## talk to the assistant in the terminal (rasa shell + action server
 
 serve: train ## Rasa REST on 127.0.0.1:5005 + action server on :5055, Ctrl-C stops both
 	@$(PY) -m bot serve
+
+web: train ## demo page with the chat widget on 127.0.0.1:8080 + Rasa (socket.io) + actions, Ctrl-C stops all
+	@$(PY) -m bot web
 
 test: train ## the whole test suite (unit, NLU data, end-to-end with real servers)
 	@scripts/test.sh

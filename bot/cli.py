@@ -45,6 +45,11 @@ def _shell(args) -> int:
     return shell(load_settings())
 
 
+def _web(args) -> int:
+    from bot.web import web
+    return web(load_settings())
+
+
 def _eval(args) -> int:
     from bot.evaluate import main as evaluate
     return evaluate(args.sets, args.out, args.url)
@@ -60,6 +65,7 @@ def main(argv=None) -> int:
     p.set_defaults(fn=_train)
     sub.add_parser("serve", help="Rasa (REST) + action server in the foreground").set_defaults(fn=_serve)
     sub.add_parser("shell", help="talk to the assistant in the terminal").set_defaults(fn=_shell)
+    sub.add_parser("web", help="demo page with the chat widget + Rasa (socket.io) + actions").set_defaults(fn=_web)
     p = sub.add_parser("eval", help="accuracy report on the project's question sets")
     p.add_argument("--sets", default=str(ROOT / "tests" / "eval"))
     p.add_argument("--out", default=str(ROOT / "reports"))

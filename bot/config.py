@@ -19,6 +19,21 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"config error: {name} must be an integer, got {raw!r}") from exc
 
 
+DEFAULT_ALLOWED_ORIGINS = "http://127.0.0.1:8080,http://localhost:8080"
+
+
+def _origins(name: str, default: str) -> tuple[str, ...]:
+    """Comma-separated web origins (scheme://host[:port]); "*" is refused on purpose."""
+    raw = os.environ.get(name, "")
+    origins = tuple(o.strip().rstrip("/") for o in (raw if raw.strip() else default).split(",") if o.strip())
+    for o in origins:
+        scheme, sep, rest = o.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest or "*" in o:
+            raise SystemExit(f"config error: {name} must list origins such as https://www.ecole.fr "
+                             f"(no '*', no path), got {o!r}")
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     knowledge_dir: Path
@@ -31,6 +46,10 @@ class Settings:
     auth_token: str
     tracker_url: str
     max_message_chars: int
+    # Web page origins allowed to open the socket.io channel and to call Rasa (CORS). Never "*".
+    allowed_origins: tuple[str, ...] = tuple(DEFAULT_ALLOWED_ORIGINS.split(","))
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
 
     @property
     def action_url(self) -> str:
@@ -39,6 +58,10 @@ class Settings:
     @property
     def rasa_url(self) -> str:
         return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.web_host}:{self.web_port}"
 
 
 def load_settings() -> Settings:
@@ -56,4 +79,7 @@ def load_settings() -> Settings:
         # SQLAlchemy URL of the tracker store; SQLite file by default so chats survive restarts.
         tracker_url=os.environ.get("BOT_TRACKER_URL", f"sqlite:///{run_dir / 'tracker.db'}"),
         max_message_chars=_int("BOT_MAX_MESSAGE_CHARS", 1000),
+        allowed_origins=_origins("BOT_ALLOWED_ORIGINS", DEFAULT_ALLOWED_ORIGINS),
+        web_host=os.environ.get("BOT_WEB_HOST", "127.0.0.1"),
+        web_port=_int("BOT_WEB_PORT", 8080),
     )

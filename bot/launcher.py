@@ -68,7 +68,9 @@ def server_env(s: Settings) -> dict:
     env.update(BOT_ACTION_URL=s.action_url, BOT_TRACKER_URL=s.tracker_url,
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
                TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-               RASA_TELEMETRY_ENABLED="false")
+               RASA_TELEMETRY_ENABLED="false",
+               # read by the socket.io channel inside Rasa (bot/channels/socketio.py)
+               BOT_ALLOWED_ORIGINS=",".join(s.allowed_origins))
     return env
 
 
@@ -108,21 +110,31 @@ def start_actions(s: Settings, log=None) -> subprocess.Popen:
 def rasa_run_cmd(s: Settings, model: Path, token: str) -> list[str]:
     return [_rasa(), "run", "--model", str(model), "--endpoints", "endpoints.yml",
             "--credentials", "credentials.yml", "--interface", s.rasa_host, "--port", str(s.rasa_port),
-            "--enable-api", f"--auth-token={token}"]
+            "--enable-api", f"--auth-token={token}", "--cors", *s.allowed_origins]
 
 
 def start_stack(s: Settings, model: Path, token: str, log=None) -> tuple[subprocess.Popen, subprocess.Popen]:
     """Start the action server, then Rasa; return both once Rasa answers."""
     actions = start_actions(s, log)
+    try:
+        rasa = start_rasa(s, model, token, log)
+    except BaseException:
+        stop(actions)
+        raise
+    return actions, rasa
+
+
+def start_rasa(s: Settings, model: Path, token: str, log=None) -> subprocess.Popen:
+    """Start `rasa run` alone (the action server must be up); return it once it answers, warmed up."""
     rasa = subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s),
                             stdout=log, stderr=subprocess.STDOUT if log else None)
     try:
         wait_http(s.rasa_url + "/", 300, rasa)
         warm_up(s, token)
     except BaseException:
-        stop(rasa, actions)
+        stop(rasa)
         raise
-    return actions, rasa
+    return rasa
 
 
 def warm_up(s: Settings, token: str) -> None:

@@ -3,6 +3,7 @@
 # Re-running is cheap: nothing is reinstalled while the requirement files are unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/web-deps.sh  # npm packages of the web widget (cheap when current)
 venv=.venv
 stamp=$venv/.installed
 want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
