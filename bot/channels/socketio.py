@@ -68,6 +68,8 @@ class WidgetSocketIOInput(SocketIOInput):
         return WidgetOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        if self.jwt_key:  # the widget does not send tokens; do not let a config imply it is checked
+            raise ValueError("WidgetSocketIOInput does not support jwt_key")
         settings = load_settings()
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins),
                           max_http_buffer_size=MAX_EVENT_BYTES)

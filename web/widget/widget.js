@@ -401,14 +401,15 @@
     }
 
     /* ---------- events ---------- */
-    function open() {
+    function open(restoring) {
       panel.hidden = false;
       launcher.setAttribute("aria-expanded", "true");
       root.classList.add("aw-open");
       tab.set("open", "1");
       connect();
       scrollDown();
-      (privacy.hidden ? input : privacyOk).focus();
+      // Reopened by a page reload: leave the focus where the page puts it.
+      if (restoring !== true) { (privacy.hidden ? input : privacyOk).focus(); }
     }
     function shut() {
       panel.hidden = true;
@@ -418,7 +419,7 @@
       launcher.focus();
     }
 
-    launcher.addEventListener("click", function () { if (panel.hidden) { open(); } else { shut(); } });
+    launcher.addEventListener("click", function () { if (panel.hidden) { open(false); } else { shut(); } });
     close.addEventListener("click", shut);
     panel.addEventListener("keydown", function (ev) {
       if (ev.key === "Escape") { ev.preventDefault(); shut(); }
@@ -456,7 +457,7 @@
     });
 
     renderAll();
-    window.AdmissionsChat = { open: open, close: shut };
-    if (tab.get("open") === "1") { open(); }
+    window.AdmissionsChat = { open: function () { open(false); }, close: shut };
+    if (tab.get("open") === "1") { open(true); }
   }
 })();
