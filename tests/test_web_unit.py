@@ -83,3 +83,18 @@ def test_socketio_output_sends_one_event_with_text_buttons_and_custom():
         ("bot_uttered", {"text": "Quelle formation ?", "quick_replies": [
             {"content_type": "text", "title": "DEIS", "payload": "/inform_formation"}]}, "conv-1"),
     ]
+
+
+def test_source_links_must_be_web_links(tmp_path):
+    import shutil
+    from bot.config import ROOT
+    from bot.kb.loader import KnowledgeError, load_knowledge_base
+    kdir = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kdir)
+    path = kdir / "sources.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '"https://www.univ-rennes2.fr/formation/inscriptions-candidatures/master"', '"javascript:alert(1)"'),
+        encoding="utf-8")
+    with pytest.raises(KnowledgeError) as exc:
+        load_knowledge_base(kdir)
+    assert any("javascript:alert(1)" in p and "http" in p for p in exc.value.problems)

@@ -85,6 +85,9 @@ def _meta(root: Path, out: _Collector):
     for s in sources.values():
         if not (root / s.file).is_file():
             out.add(src_path, 0, s.id, "missing_file", value=root / s.file)
+        # The widget turns this into a link under each answer: web links only.
+        if s.url is not None and not re.match(r"https?://[^\s/]+\S*$", str(s.url)):
+            out.add(src_path, 0, s.id, "bad_url", value=s.url)
     fdoc = _read_yaml(form_path, out)
     formations = {f["id"]: Formation(f["id"], f["label"], f["short"], f["where_to_ask"],
                                      tuple(f.get("aliases", ())), tuple(f.get("hints", ())))

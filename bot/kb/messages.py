@@ -16,5 +16,6 @@ MESSAGES = {
     "too_long": "réponse trop longue ({length} caractères, maximum {limit}) : raccourcissez-la ou découpez-la en deux fiches.",
     "duplicate_question": "la question « {value} » figure aussi dans la fiche {other} : gardez-la dans une seule fiche.",
     "missing_file": "fichier introuvable : {value}.",
+    "bad_url": "lien « {value} » refusé : seuls les liens commençant par http:// ou https:// sont affichés aux visiteurs.",
     "no_entries": "aucune fiche trouvée dans {value}.",
 }
