@@ -2,7 +2,7 @@
 
 MESSAGES = {
     "yaml": "YAML mal formé : {detail}. Vérifiez l'indentation (2 espaces) et mettez entre guillemets les textes qui contiennent « : ».",
-    "not_list": "la clé « {key} » doit contenir une liste d'éléments commençant par « - ».",
+    "not_list": "la clé « {name} » doit contenir une liste d'éléments commençant par « - ».",
     "not_mapping": "chaque élément doit être un ensemble de champs (id, formation, topic…).",
     "missing": "champ obligatoire « {field} » manquant : ajoutez-le.",
     "empty": "le champ « {field} » est vide : écrivez un texte.",
@@ -15,6 +15,12 @@ MESSAGES = {
     "no_sources": "aucune source : indiquez au moins un document (champ sources, avec doc et section).",
     "too_long": "réponse trop longue ({length} caractères, maximum {limit}) : raccourcissez-la ou découpez-la en deux fiches.",
     "duplicate_question": "la question « {value} » figure aussi dans la fiche {other} : gardez-la dans une seule fiche.",
+    "missing_reviewed": "champ obligatoire « reviewed » manquant : ajoutez la date de votre dernière relecture, par exemple « reviewed: {today} ».",
+    "missing_author": "la source « {value} » demande un auteur : ajoutez « author: Prénom Nom » sous « doc: ».",
+    "bad_date": "date « {value} » invalide dans « {field} » : écrivez-la sous la forme AAAA-MM-JJ, par exemple 2026-11-22.",
+    "future_review": "date de relecture « {value} » dans le futur (nous sommes le {today}) : indiquez le jour où vous avez relu la fiche.",
+    "stale": "fiche non relue depuis plus de 12 mois (dernière relecture le {value}) : relisez-la, puis mettez la date du jour dans « reviewed ».",
+    "expired": "fiche expirée depuis le {value} : elle n'est plus donnée aux visiteurs. Mettez la réponse à jour et changez ou retirez la date « expires », ou supprimez la fiche.",
     "missing_file": "fichier introuvable : {value}.",
     "no_entries": "aucune fiche trouvée dans {value}.",
 }
