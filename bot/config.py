@@ -19,6 +19,14 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"config error: {name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw.strip() else default
+    except ValueError as exc:
+        raise SystemExit(f"config error: {name} must be a number, got {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     knowledge_dir: Path
@@ -31,6 +39,11 @@ class Settings:
     auth_token: str
     tracker_url: str
     max_message_chars: int
+    # Live reload of the knowledge base in the running servers (bot/kb/store.py).
+    kb_reload: bool = True
+    kb_reload_period: float = 0.5
+    # `make purge`: conversations older than this many days are deleted from the tracker store.
+    retention_days: int = 90
 
     @property
     def action_url(self) -> str:
@@ -56,4 +69,7 @@ def load_settings() -> Settings:
         # SQLAlchemy URL of the tracker store; SQLite file by default so chats survive restarts.
         tracker_url=os.environ.get("BOT_TRACKER_URL", f"sqlite:///{run_dir / 'tracker.db'}"),
         max_message_chars=_int("BOT_MAX_MESSAGE_CHARS", 1000),
+        kb_reload=os.environ.get("BOT_KB_RELOAD", "1").strip().lower() not in ("0", "false", "no", "off"),
+        kb_reload_period=_float("BOT_KB_RELOAD_PERIOD", 0.5),
+        retention_days=_int("BOT_RETENTION_DAYS", 90),
     )

@@ -1,4 +1,8 @@
-"""Validation messages shown to staff (in French), kept together in one place."""
+"""Messages shown to staff (in French), kept together in one place.
+
+MESSAGES: knowledge validation (`faq-check`, live reload logs); STAFF: the other staff
+commands (`faq-try`, `gaps`, `purge`).
+"""
 
 MESSAGES = {
     "yaml": "YAML mal formé : {detail}. Vérifiez l'indentation (2 espaces) et mettez entre guillemets les textes qui contiennent « : ».",
@@ -23,4 +27,46 @@ MESSAGES = {
     "expired": "fiche expirée depuis le {value} : elle n'est plus donnée aux visiteurs. Mettez la réponse à jour et changez ou retirez la date « expires », ou supprimez la fiche.",
     "missing_file": "fichier introuvable : {value}.",
     "no_entries": "aucune fiche trouvée dans {value}.",
+}
+
+STAFF = {
+    "check_ok": "Base de connaissances valide : {entries} fiches, {sources} sources (version {version}).",
+    "check_errors": "{count} erreur(s) dans la base de connaissances : corrigez-les puis relancez « make faq-check ».",
+    "check_warnings": "{count} avertissement(s) (n'empêchent pas la mise en ligne) :",
+    "error": "ERREUR",
+    "warning": "AVERTISSEMENT",
+    "not_running": "L'assistant ne répond pas sur {url} : lancez-le avec « make serve » (dans un autre terminal), puis réessayez.",
+    "bad_token": "L'assistant a refusé la demande (jeton {path} absent ou périmé) : relancez « make serve », puis réessayez.",
+    "kb_invalid": "La base de connaissances actuelle a des erreurs : l'assistant en ligne garde la dernière version valide. Lancez « make faq-check ».",
+    "try_usage": "Indiquez la question à essayer, par exemple : make faq-try Q=\"combien coûte le DEIS ?\"",
+    "try_question": "Question : « {text} »",
+    "try_intent": "Compréhension : intention {intent} (confiance {confidence:.2f})",
+    "try_others": "  autres intentions : {others}",
+    "try_entities": "Entités reconnues : {entities}",
+    "try_no_entities": "Entités reconnues : aucune",
+    "try_decision": "Décision : {kind}",
+    "try_chosen": "Fiche choisie : {id} — {title} ({where})",
+    "try_ranking": "Fiches envisagées (score ; * = donnée) :",
+    "try_no_ranking": "Aucune fiche envisagée.",
+    "try_reply": "Réponse de l'assistant :",
+    "try_button": "  [bouton] {title}",
+    "try_fixed": "réponse fixe ({action})",
+    "kind_answer": "réponse tirée d'une fiche",
+    "kind_clarify": "demande de précision : quelle formation ?",
+    "kind_no_info": "« je n'ai pas cette information » (aucune fiche sur ce sujet pour cette formation)",
+    "kind_suggest": "propositions « Vouliez-vous dire… » (aucune fiche assez proche)",
+    "kind_dont_know": "« je n'ai pas trouvé » (aucune fiche proche)",
+    "kind_decline": "refus : question hors du champ de l'assistant",
+    "kind_other_formation": "formation non couverte par l'assistant",
+    "gaps_none": "Aucune question sans réponse dans {store}.",
+    "gaps_title": "{groups} groupe(s) de questions sans réponse ({messages} message(s), {conversations} conversation(s)) :",
+    "gaps_written": "Tableau enregistré dans {path} (à ouvrir avec un tableur).",
+    "gaps_header": ["nombre", "dernière fois", "motif", "question type", "autres formulations"],
+    "reason_no_info": "information absente",
+    "reason_fallback": "question non comprise",
+    "reason_clarify": "précision abandonnée",
+    "purge_done": "Conversations de plus de {days} jours supprimées de {store} : {events} événement(s), {conversations} conversation(s) entièrement effacée(s), {partial} conversation(s) en cours raccourcie(s).",
+    "purge_nothing": "Aucune conversation de plus de {days} jours dans {store} : rien à supprimer.",
+    "store_error": "Impossible d'ouvrir l'historique des conversations {store} ({error}) : vérifiez BOT_TRACKER_URL et que la base de données est démarrée.",
+    "store_missing": "Aucun historique de conversations dans {store} (l'assistant n'a encore reçu aucun message).",
 }

@@ -50,11 +50,14 @@ class Ranker:
                     seg_owner.append(i)
         self._seg_owner = np.array(seg_owner, dtype=int)
         corpus = q_texts + docs
-        self._word = TfidfVectorizer(analyzer=_stems, sublinear_tf=True).fit(corpus)
+        self._word = TfidfVectorizer(analyzer=_stems, sublinear_tf=True)
         self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                                     preprocessor=_chars).fit(corpus)
-        self._q = [v.transform(q_texts) for v in (self._word, self._char)]
-        self._d = [v.transform(docs) for v in (self._word, self._char)]
+                                     preprocessor=_chars)
+        # fit_transform analyses the corpus once (same matrices as fit then transform): the live
+        # reload builds a new ranker while visitors are served, so its cost matters.
+        fitted = [v.fit_transform(corpus) for v in (self._word, self._char)]
+        self._q = [m[:len(q_texts)] for m in fitted]
+        self._d = [m[len(q_texts):] for m in fitted]
         self._s = [v.transform(segments) for v in (self._word, self._char)]
         self.vocabulary = frozenset(t for text in corpus for t in content_tokens(text))
 
