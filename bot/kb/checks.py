@@ -137,7 +137,8 @@ def _dates(raw: dict, path: Path, eid: str, out: Collector, today: date):
     elif reviewed is None:
         out.add(path, line_of(raw, "reviewed"), eid, "bad_date", field="reviewed", value=raw["reviewed"])
     elif reviewed > today:
-        out.add(path, line_of(raw, "reviewed"), eid, "future_review", value=reviewed.isoformat(),
+        # A warning only: a time zone or a wrong server clock must not take the base down.
+        out.add(path, line_of(raw, "reviewed"), eid, "future_review", WARNING, value=reviewed.isoformat(),
                 today=today.isoformat())
     elif today - reviewed > REVIEW_MAX_AGE:
         out.add(path, line_of(raw, "reviewed"), eid, "stale", WARNING, value=reviewed.isoformat())
