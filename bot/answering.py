@@ -89,6 +89,9 @@ class Decision:
     parcours: Optional[str] = None
     question: Optional[str] = None
     scores: list[tuple[str, float]] = field(default_factory=list)
+    # For staff (`faq-try`): the best entries before any filter, as (id, score); not used to decide.
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    searched: bool = False  # ranked by the all-entries search (no usable topic)
 
 
 def topic_of(intent: Optional[str]) -> Optional[str]:
@@ -258,10 +261,11 @@ class Answerer:
                              key=lambda r: -r[1])
             if general and (general[0][0].topic == topic or general[0][2] >= COMPARISON_SIM):
                 formations = [GENERAL]
-        entries, missing, scores = [], [], []
+        entries, missing, scores, candidates = [], [], [], []
         wanted = {topic, *self.kb.topics[topic].related}
         for f in formations:
             ranked = self._rank(f, topic, priors, sims, parcours if f == "but_cs" else None)
+            candidates += [(e.id, round(sc, 3)) for e, sc, _ in ranked[:5]]
             if f == "but_cs" and parcours and topic in PARCOURS_TOPICS:
                 # A named parcours: its own entry answers "what, which jobs, which content".
                 ranked = [r for r in ranked if r[0].parcours == parcours] or ranked
@@ -282,20 +286,23 @@ class Answerer:
         kind = "answer" if entries else "no_info"
         last = next((f for f in reversed(formations) if f != GENERAL), None)
         return Decision(kind, entries, missing, topic=topic, formation=last,
-                        parcours=parcours, question=text, scores=scores)
+                        parcours=parcours, question=text, scores=scores, candidates=candidates)
 
     def _search(self, text: str, formations: list[str], state: State) -> Decision:
         allowed = None
         if formations:
             allowed = [e.id for e in self.kb.entries if e.formation in formations or e.formation == GENERAL]
-        found = self.kb.ranker.search(text, allowed=allowed, limit=3)
+        ranked = self.kb.ranker.search(text, allowed=allowed, limit=5)
+        candidates = [(e.id, round(s, 3)) for e, s in ranked]
+        found = ranked[:3]
         scores = [(e.id, round(s, 3)) for e, s in found]
         formation = formations[0] if formations else state.formation
         if found and found[0][1] >= SEARCH_ANSWER:
             e = found[0][0]
             return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
-                            question=text, scores=scores)
+                            question=text, scores=scores, candidates=candidates, searched=True)
         options = [e for e, s in found if s >= SEARCH_SUGGEST]
         if options:
-            return Decision("suggest", options, formation=formation, scores=scores)
-        return Decision("dont_know", formation=formation, scores=scores)
+            return Decision("suggest", options, formation=formation, scores=scores, candidates=candidates,
+                            searched=True)
+        return Decision("dont_know", formation=formation, scores=scores, candidates=candidates, searched=True)

@@ -101,12 +101,11 @@ def reply_lines(kb: KnowledgeBase, decision, responses: dict[str, str]) -> list[
                 lines.append(_fill(responses["utter_no_info"], topic=topic, formation=form.label,
                                    where=form.where_to_ask))
     elif decision.kind == "clarify":
-        lines.append(responses["utter_ask_formation"])
-        lines += [STAFF["try_button"].format(title=kb.formations[f].short) for f in FORMATION_ORDER
-                  if f in kb.formations]
+        lines.append("\n".join([responses["utter_ask_formation"]] + [
+            STAFF["try_button"].format(title=kb.formations[f].short) for f in FORMATION_ORDER if f in kb.formations]))
     elif decision.kind == "suggest":
-        lines.append(responses["utter_did_you_mean"])
-        lines += [STAFF["try_button"].format(title=e.title) for e in decision.entries]
+        lines.append("\n".join([responses["utter_did_you_mean"]] + [
+            STAFF["try_button"].format(title=e.title) for e in decision.entries]))
     else:
         key = {"dont_know": "utter_dont_know", "decline": "utter_out_of_scope",
                "other_formation": "utter_other_formation"}.get(decision.kind)
@@ -168,9 +167,10 @@ def faq_try(s: Settings, text: str, formation: Optional[str] = None) -> int:
     for e in decision.entries:
         where = f"{_rel(e.file, s.knowledge_dir)}:{e.line}"
         print(STAFF["try_chosen"].format(id=e.id, title=e.title, where=where))
-    if decision.scores:
-        print(STAFF["try_ranking"])
-        for eid, score in decision.scores:
+    ranking = decision.candidates or decision.scores
+    if ranking:
+        print(STAFF["try_ranking"].format(how=STAFF["how_search" if decision.searched else "how_topic"]))
+        for eid, score in ranking:
             print(f"  {'*' if eid in given else ' '} {score:6.3f}  {eid}")
     else:
         print(STAFF["try_no_ranking"])

@@ -76,7 +76,11 @@ def reload(root: Path) -> bool:
     kb = report.kb
     if _kb is not None and kb.version == _kb.version:
         return False
-    kb.ranker, kb.entries_by_word, kb.vocabulary  # build the index here, not in a visitor's request
+    # Build here, not in a visitor's request, the indexes this process used on the old base
+    # (the action server searches; Rasa's NLU only needs names and known words).
+    for name in ("entries_by_word", "vocabulary", "ranker"):
+        if _kb is None or name in vars(_kb):
+            getattr(kb, name)
     _log_warnings(kb)
     old, _kb = _kb, kb
     logger.info("knowledge base reloaded: version %s -> %s, %d entries (%.2f s)",
