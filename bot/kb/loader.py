@@ -54,9 +54,20 @@ class _LineLoader(_BaseLoader):
         return mapping
 
 
+# Parsed files by content: a reload re-parses only the files that changed. Read-only use.
+_parsed: dict[tuple[str, str], Any] = {}
+
+
 def _read_yaml(path: Path, out: Collector) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        text = path.read_text(encoding="utf-8")
+        key = (str(path), hashlib.sha256(text.encode()).hexdigest())
+        if key not in _parsed:
+            doc = yaml.load(text, Loader=_LineLoader)
+            for k in [k for k in _parsed if k[0] == key[0]]:
+                del _parsed[k]
+            _parsed[key] = doc
+        return _parsed[key]
     except FileNotFoundError:
         out.add(path, 0, "", "missing_file", value=path)
     except yaml.MarkedYAMLError as exc:
