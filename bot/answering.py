@@ -37,6 +37,7 @@ SEARCH_SUGGEST = 0.18  # fallback search: offer "did you mean" buttons from this
 FOLLOW_UP_WORDS = 4    # a fallback message this short continues the current subject
 OOS_CONF = 0.6         # "out of scope" below this confidence may be overruled ...
 OOS_RUNNER_UP = 0.2    # ... by a question topic at least this likely
+CLEAR_MATCH = 0.7      # ... or by an entry this similar: a staff entry added since the last training
 DISTINCTIVE_MAX_ENTRIES = 4  # a word in more entries than this says nothing about the formation
 COMPARISON_SIM = 0.2   # several formations named: a comparison entry this similar answers
 MAX_FORMATIONS = 3
@@ -127,6 +128,11 @@ class Answerer:
                             default=(None, 0.0))
             if ranking.get("out_of_scope", 1.0) >= OOS_CONF or runner_up[1] < OOS_RUNNER_UP \
                     or not turn.sure_formation:
+                # The classifier has not learnt entries added since its training; a near-verbatim
+                # match of one of their questions is answered rather than refused.
+                found = self.kb.ranker.search(text, allowed=self._allowed(formations), limit=1)
+                if found and found[0][1] >= CLEAR_MATCH:
+                    return self._search(text, formations, state)
                 return Decision("decline", formation=current, parcours=parcours)
             intent, topic = runner_up[0], topic_of(runner_up[0])  # a hesitant "out of scope"
         if turn.other_formation and not formations and not turn.parcours:
@@ -288,10 +294,13 @@ class Answerer:
         return Decision(kind, entries, missing, topic=topic, formation=last,
                         parcours=parcours, question=text, scores=scores, candidates=candidates)
 
+    def _allowed(self, formations: list[str]) -> Optional[list[str]]:
+        if not formations:
+            return None
+        return [e.id for e in self.kb.entries if e.formation in formations or e.formation == GENERAL]
+
     def _search(self, text: str, formations: list[str], state: State) -> Decision:
-        allowed = None
-        if formations:
-            allowed = [e.id for e in self.kb.entries if e.formation in formations or e.formation == GENERAL]
+        allowed = self._allowed(formations)
         ranked = self.kb.ranker.search(text, allowed=allowed, limit=5)
         candidates = [(e.id, round(s, 3)) for e, s in ranked]
         found = ranked[:3]
