@@ -24,8 +24,17 @@ def _faq_try(args) -> int:
 
 def _gaps(args) -> int:
     from bot.conversations import StoreError, gaps
+    from bot.kb.loader import KnowledgeError, load_knowledge_base
+    from bot.text import tokens
+    s = load_settings()
+    try:  # formation names say nothing about what was asked: left out when grouping
+        kb = load_knowledge_base(s.knowledge_dir)
+        names = {w for f in kb.formations.values() for n in (*f.aliases, f.short) for w in tokens(n)}
+        names |= {w for p in kb.parcours.values() for n in p.aliases for w in tokens(n)}
+    except KnowledgeError:
+        names = set()
     try:
-        return gaps(load_settings().tracker_url, Path(args.out), days=args.days)
+        return gaps(s.tracker_url, Path(args.out), days=args.days, ignore=names)
     except StoreError as exc:
         print(exc, file=sys.stderr)
         return 1

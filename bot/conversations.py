@@ -4,7 +4,8 @@ Reads Rasa's SQL tracker store (table `events`, one JSON event per row; any SQLA
 SQLite by default, PostgreSQL in production). A message is "unanswered" when the assistant's
 reply to it was "I don't have this information" (utter_no_info), "I did not find / did not
 understand" (utter_dont_know, utter_default, the default fallback), "did you mean…" buttons
-nobody clicked, or a "which formation?" question the visitor never answered. Similar messages
+nobody clicked, a "which formation?" question the visitor never answered, or a refusal as
+off-topic (often a subject such as the canteen that an entry could cover). Similar messages
 are grouped (TF-IDF over character n-grams of the folded text, greedy single pass), so staff
 see "12 x where do I park" once, with its last date, and can write the missing entry.
 """
@@ -21,9 +22,10 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 
 from bot.kb.messages import STAFF
-from bot.text import fold
+from bot.text import content_tokens, fold
 
 NO_INFO = {"utter_no_info"}
+DECLINE = {"utter_out_of_scope"}
 FALLBACK = {"utter_dont_know", "utter_default", "action_default_fallback"}
 SUGGEST, CLARIFY = "utter_did_you_mean", "utter_ask_formation"
 GROUP_SIMILARITY = 0.5  # cosine of char n-gram TF-IDF above which two messages are one question
@@ -42,9 +44,14 @@ class Turn:
 
 @dataclass
 class Group:
-    reason: str
+    reasons: list[str]
     texts: list[str]
     last: float
+
+    @property
+    def reason(self) -> str:
+        """The most frequent way these messages ended."""
+        return max(self.reasons, key=self.reasons.count)
 
     @property
     def count(self) -> int:
@@ -138,16 +145,26 @@ def unanswered(turns: list[Turn]) -> list[tuple[str, Turn]]:
             elif CLARIFY in replies and not (nxt and ("formation" in nxt.entities
                                                       or nxt.intent == "inform_formation")):
                 out.append(("clarify", t))
+            elif replies & DECLINE:  # refused as off-topic: often a subject the FAQ could cover
+                out.append(("decline", t))
     return out
 
 
-def group(items: list[tuple[str, Turn]]) -> list[Group]:
-    """Greedy grouping: each message joins the first group whose first message is similar enough."""
+def _key(text: str, ignore: frozenset[str]) -> str:
+    """What a message is about: its content words without the formation names."""
+    words = [w for w in content_tokens(text) if w not in ignore]
+    return " ".join(words) or fold(text)
+
+
+def group(items: list[tuple[str, Turn]], ignore: Iterable[str] = ()) -> list[Group]:
+    """Greedy grouping: each message joins the group whose first message is the most similar,
+    if similar enough, else starts a new one (the same subject may end in different ways)."""
     if not items:
         return []
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    texts = [fold(t.text) for _, t in items]
+    ignore = frozenset(ignore)
+    texts = [_key(t.text, ignore) for _, t in items]
     matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
     groups: list[Group] = []
     heads: list[int] = []
@@ -159,8 +176,9 @@ def group(items: list[tuple[str, Turn]]) -> list[Group]:
                 best, best_sim = g, sim
         if best is None:
             heads.append(i)
-            groups.append(Group(reason, [turn.text], turn.time))
+            groups.append(Group([reason], [turn.text], turn.time))
         else:
+            groups[best].reasons.append(reason)
             groups[best].texts.append(turn.text)
             groups[best].last = max(groups[best].last, turn.time)
     return sorted(groups, key=lambda g: (-g.count, -g.last))
@@ -171,15 +189,16 @@ def _day(ts: float) -> str:
 
 
 def rows(groups: Iterable[Group]) -> list[list[str]]:
-    return [[str(g.count), _day(g.last), STAFF[f"reason_{g.reason}"], g.example(), " | ".join(g.variants())]
+    return [[str(g.count), _day(g.last), ", ".join(STAFF[f"reason_{r}"] for r in sorted(
+                 set(g.reasons), key=lambda r: -g.reasons.count(r))), g.example(), " | ".join(g.variants())]
             for g in groups]
 
 
-def gaps(url: str, out_csv: Path, days: int = 0) -> int:
+def gaps(url: str, out_csv: Path, days: int = 0, ignore: Iterable[str] = ()) -> int:
     since = time.time() - days * 86400 if days else None
     turns = read_turns(url, since)
     items = unanswered(turns)
-    groups = group(items)
+    groups = group(items, ignore)
     store = _safe_url(url)
     if not groups:
         print(STAFF["gaps_none"].format(store=store))

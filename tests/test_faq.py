@@ -200,3 +200,6 @@ def test_unanswered_messages_are_classified_and_grouped():
                                               ("clarify", "combien ça coûte ?"), ("fallback", "blorp la licorne")]
     groups = group(found)
     assert [(g.count, g.reason) for g in groups][0] == (2, "no_info") and len(groups) == 3
+    assert [g.count for g in group([("decline", Turn("x", q, 1, None, [])) for q in (
+        "y a-t-il une cantine au master CMC ?", "est-ce qu'il y a une cantine pour le master ?",
+        "la cantine du master cmc elle est bien ?", "poème sur la mer")], ignore={"master", "cmc"})] == [3, 1]

@@ -67,6 +67,7 @@ STAFF = {
     "reason_no_info": "information absente",
     "reason_fallback": "question non comprise",
     "reason_clarify": "précision abandonnée",
+    "reason_decline": "refusée comme hors sujet",
     "purge_done": "Conversations de plus de {days} jours supprimées de {store} : {events} événement(s), {conversations} conversation(s) entièrement effacée(s), {partial} conversation(s) en cours raccourcie(s).",
     "purge_nothing": "Aucune conversation de plus de {days} jours dans {store} : rien à supprimer.",
     "store_error": "Impossible d'ouvrir l'historique des conversations {store} ({error}) : vérifiez BOT_TRACKER_URL et que la base de données est démarrée.",
