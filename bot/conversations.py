@@ -144,7 +144,8 @@ def unanswered(turns: list[Turn]) -> list[tuple[str, Turn]]:
                 out.append(("fallback", t))
             elif CLARIFY in replies and not (nxt and ("formation" in nxt.entities
                                                       or nxt.intent == "inform_formation")):
-                out.append(("clarify", t))
+                if not (i and CLARIFY in conv[i - 1].replies):  # "tant pis" after it is no question
+                    out.append(("clarify", t))
             elif replies & DECLINE:  # refused as off-topic: often a subject the FAQ could cover
                 out.append(("decline", t))
     return out
