@@ -203,3 +203,26 @@ def test_unanswered_messages_are_classified_and_grouped():
     assert [g.count for g in group([("decline", Turn("x", q, 1, None, [])) for q in (
         "y a-t-il une cantine au master CMC ?", "est-ce qu'il y a une cantine pour le master ?",
         "la cantine du master cmc elle est bien ?", "poème sur la mer")], ignore={"master", "cmc"})] == [3, 1]
+
+
+def test_faq_try_without_a_running_assistant_says_to_run_make_serve(tmp_path):
+    # 5455 is this suite's action-server port: no Rasa ever listens there.
+    env = {"BOT_RASA_PORT": "5455", "BOT_RUN_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "bot", "faq-try", "combien coûte le DEIS ?"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "lancez-le avec « make serve »" in out.stderr
+    empty = subprocess.run([sys.executable, "-m", "bot", "faq-try"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 2 and 'make faq-try Q=' in empty.stderr
+
+
+def test_gaps_and_purge_on_an_empty_store_say_so(tmp_path):
+    env = {"BOT_TRACKER_URL": f"sqlite:///{tmp_path / 'none.db'}", "PATH": "/usr/bin:/bin"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "bot", *a], cwd=ROOT, env=env,  # noqa: E731
+                                    capture_output=True, text=True, timeout=120)
+    gaps = run("gaps", "--out", str(tmp_path / "gaps.csv"))
+    assert gaps.returncode == 0 and "Aucune question sans réponse" in gaps.stdout
+    assert (tmp_path / "gaps.csv").read_text(encoding="utf-8-sig").startswith("nombre;dernière fois;motif")
+    purge = run("purge", "--days", "90")
+    assert purge.returncode == 0 and "Aucun historique" in purge.stdout
+    assert not (tmp_path / "none.db").exists()  # reading never creates an empty database
