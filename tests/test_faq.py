@@ -4,7 +4,6 @@ import logging
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from bot.config import ROOT
 from bot.conversations import Turn, group, unanswered
-from bot.kb import KnowledgeError, load_knowledge_base
+from bot.kb import load_knowledge_base
 from bot.kb import store
 from bot.kb.loader import check_knowledge
 

@@ -15,7 +15,6 @@ import time
 import urllib.request
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
