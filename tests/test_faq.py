@@ -116,7 +116,7 @@ def test_expired_entry_is_an_error_for_check_but_only_left_out_when_serving(kb_c
     report = check_knowledge(kb_copy, TODAY)
     assert any("test.yml:12: fiche deis.lieu.parking : fiche expirée depuis le 2026-11-21" in e for e in report.errors)
     kb = load_knowledge_base(kb_copy, TODAY)  # the assistant keeps running without it
-    assert kb.get("deis.lieu.parking") is None and any("expirée" in w for w in kb.warnings)
+    assert kb.get("deis.lieu.parking") is None and any("expirée" in w for w in kb.expired)
     assert load_knowledge_base(kb_copy, date(2026, 11, 21)).get("deis.lieu.parking") is not None
 
 

@@ -168,14 +168,14 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
     kb = KnowledgeBase(formations=formations, parcours=parcours, topics=topics, sources=sources,
                        entries=tuple(e for e in entries if e.id not in expired),
                        version=digest.hexdigest()[:12], other_formations=others,
-                       warnings=tuple(out.of(EXPIRED, WARNING)))
+                       warnings=tuple(warnings), expired=tuple(out.of(EXPIRED)))
     return Report(errors, warnings, kb)
 
 
 def load_knowledge_base(root: Path | str, today: Optional[date] = None) -> KnowledgeBase:
     """Read, validate and return the knowledge base; raise KnowledgeError listing every problem.
 
-    Expired entries are left out and listed in `kb.warnings` rather than fatal (see above).
+    Expired entries are left out and listed in `kb.expired` rather than fatal (see above).
     """
     report = check_knowledge(root, today)
     if report.kb is None:

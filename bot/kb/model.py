@@ -84,8 +84,9 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     version: str = ""
     other_formations: tuple[str, ...] = ()
-    # Non-blocking findings of the last validation (expired entries left out, stale reviews).
+    # Non-blocking findings of the validation: review warnings, and expired entries left out.
     warnings: tuple[str, ...] = ()
+    expired: tuple[str, ...] = ()
     _by_id: dict[str, Entry] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

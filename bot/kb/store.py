@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -44,13 +45,17 @@ def get_kb() -> KnowledgeBase:
 
 
 def _log_warnings(kb: KnowledgeBase) -> None:
-    for w in kb.warnings:
-        logger.warning("knowledge base: %s", w)
+    """Expired entries one by one (they are no longer served); stale reviews as one line."""
+    for w in kb.expired:
+        logger.error("knowledge base: entry left out: %s", w)
+    if kb.warnings:
+        logger.warning("knowledge base: %d review warning(s); `make faq-check` lists them", len(kb.warnings))
 
 
 def snapshot(root: Path) -> tuple:
-    """What identifies the current state of the knowledge files: names, sizes, mtimes."""
-    out = []
+    """What identifies the current state of the knowledge files: names, sizes, mtimes, and the
+    day, so that an entry whose `expires` date has passed stops being served at midnight."""
+    out: list = [date.today().isoformat()]
     for f in knowledge_files(root):
         try:
             st = f.stat()
