@@ -24,7 +24,11 @@ FORMATION_ORDER = ("but_cs", "master_cmc", "deis")
 
 
 def faq_check(s: Settings) -> int:
-    report = check_knowledge(s.knowledge_dir)
+    try:
+        report = check_knowledge(s.knowledge_dir)
+    except Exception as exc:  # a file shape no check foresaw: still a message, not a traceback
+        print(STAFF["check_crash"].format(error=f"{exc.__class__.__name__}: {exc}"), file=sys.stderr)
+        return 1
     if report.errors:
         print(STAFF["check_errors"].format(count=len(report.errors)), file=sys.stderr)
         for p in report.errors:

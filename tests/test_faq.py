@@ -80,6 +80,7 @@ def test_staff_entry_with_author_is_valid_and_cites_the_service(kb_copy):
     ({"answer": "'" + "x" * 1600 + "'"}, "test.yml:6: fiche deis.lieu.parking : réponse trop longue (1600 caractères, maximum 1500)"),
     ({"reviewed": None}, "fiche deis.lieu.parking : champ obligatoire « reviewed » manquant : ajoutez la date de votre dernière relecture, par exemple « reviewed: 2026-11-22 »."),
     ({"reviewed": "22/11/2026"}, "test.yml:12: fiche deis.lieu.parking : date « 22/11/2026 » invalide dans « reviewed » : écrivez-la sous la forme AAAA-MM-JJ"),
+    ({"reviewed": "2026-13-45"}, "test.yml:12: fiche deis.lieu.parking : date « 2026-13-45 » invalide dans « reviewed »"),
     ({"id": "DEIS Parking"}, "identifiant « DEIS Parking » invalide"),
 ])
 def test_each_field_error_names_file_line_entry_and_fix(kb_copy, changes, expected):

@@ -69,6 +69,9 @@ def check_entry(raw: Any, path: Path, ctx: dict, out: Collector, today: date) ->
     if not isinstance(raw, dict):
         out.add(path, 0, "", "not_mapping")
         return None
+    # YAML may give numbers or lists where text is expected: compare and store them as text.
+    raw = {k: (str(v) if k in ("id", "formation", "topic", "parcours") and v is not None
+               and not isinstance(v, str) else v) for k, v in raw.items()}
     line, eid = raw.get("__line__", 0), str(raw.get("id", "?"))
     ok = True
     for f in REQUIRED:
@@ -96,14 +99,17 @@ def check_entry(raw: Any, path: Path, ctx: dict, out: Collector, today: date) ->
         out.add(path, line_of(raw, "answer"), eid, "too_long", length=len(answer), limit=MAX_ANSWER_CHARS)
     refs = _sources(raw, path, eid, ctx, out)
     reviewed, expires = _dates(raw, path, eid, out, today)
-    questions = raw.get("questions") or ()
+    questions, keywords = raw.get("questions") or (), raw.get("keywords") or ()
     if not isinstance(questions, (list, tuple)):
         out.add(path, line_of(raw, "questions"), eid, "not_list", name="questions")
         questions = ()
+    if not isinstance(keywords, (list, tuple)):
+        out.add(path, line_of(raw, "keywords"), eid, "not_list", name="keywords")
+        keywords = ()
     return Entry(id=eid, formation=raw["formation"], topic=raw["topic"], title=str(raw["title"]).strip(),
                  answer=answer, sources=tuple(refs),
                  questions=tuple(str(q).strip() for q in questions if str(q).strip()),
-                 keywords=tuple(str(k).strip() for k in raw.get("keywords") or () if str(k).strip()),
+                 keywords=tuple(str(k).strip() for k in keywords if str(k).strip()),
                  parcours=raw.get("parcours") or None, file=str(path), line=line,
                  reviewed=reviewed, expires=expires)
 

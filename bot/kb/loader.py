@@ -58,6 +58,12 @@ class _LineLoader(_BaseLoader):
 _parsed: dict[tuple[str, str], Any] = {}
 
 
+# Dates stay text: the checks parse them, so "2026-13-45" gets a clear message with its line.
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()}
+
+
 def _read_yaml(path: Path, out: Collector) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -74,6 +80,8 @@ def _read_yaml(path: Path, out: Collector) -> Any:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         out.add(path, line, "", "yaml", detail=exc.problem or str(exc))
     except yaml.YAMLError as exc:
+        out.add(path, 0, "", "yaml", detail=str(exc))
+    except (ValueError, TypeError) as exc:  # e.g. "2026-13-45" looks like a date to YAML but is none
         out.add(path, 0, "", "yaml", detail=str(exc))
     return None
 
@@ -122,9 +130,11 @@ def _meta(root: Path, out: Collector):
     others = tuple(str(n) for n in (fdoc if isinstance(fdoc, dict) else {}).get("other_formations") or ())
     tdoc = _read_yaml(topic_path, out)
     tdoc = tdoc if isinstance(tdoc, dict) else {}
-    topics = {tid: Topic(tid, t["label"], bool(t.get("needs_formation", True)), tuple(t.get("related", ())))
-              for tid, t in (tdoc.get("topics") or {}).items()
-              if not tid.startswith("__") and _fields(t, topic_path, out, "label")}
+    if tdoc and not isinstance(tdoc.get("topics"), dict):
+        out.add(topic_path, 1, "", "not_mapping")
+    topics = {str(tid): Topic(str(tid), t["label"], bool(t.get("needs_formation", True)), tuple(t.get("related", ())))
+              for tid, t in (tdoc.get("topics") if isinstance(tdoc.get("topics"), dict) else {}).items()
+              if not str(tid).startswith("__") and _fields(t, topic_path, out, "label")}
     return sources, aliases, formations, parcours, topics, others
 
 

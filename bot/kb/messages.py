@@ -32,6 +32,7 @@ MESSAGES = {
 STAFF = {
     "check_ok": "Base de connaissances valide : {entries} fiches, {sources} sources (version {version}).",
     "check_errors": "{count} erreur(s) dans la base de connaissances : corrigez-les puis relancez « make faq-check ».",
+    "check_crash": "La base de connaissances n'a pas pu être lue ({error}) : vérifiez la dernière modification (structure des fichiers), ou transmettez ce message à l'équipe technique.",
     "check_warnings": "{count} avertissement(s) (n'empêchent pas la mise en ligne) :",
     "error": "ERREUR",
     "warning": "AVERTISSEMENT",
