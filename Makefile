@@ -2,7 +2,6 @@
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
 .PHONY: help setup check train chat serve test eval clean faq-check faq-try gaps purge
-DAYS ?= 90
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,8 +21,8 @@ faq-try: setup ## what the running assistant (make serve) answers to Q="…", an
 gaps: setup ## questions the assistant could not answer, grouped: table + reports/gaps.csv
 	@$(PY) -m bot gaps
 
-purge: setup ## delete conversations older than DAYS days (default 90) from the tracker store
-	@$(PY) -m bot purge --days $(DAYS)
+purge: setup ## delete conversations older than DAYS days (default BOT_RETENTION_DAYS, 90) from the tracker store
+	@$(PY) -m bot purge $(if $(DAYS),--days $(DAYS))
 
 train: setup ## train the model if the data changed since the last training
 	@$(PY) -m bot train

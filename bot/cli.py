@@ -23,18 +23,10 @@ def _faq_try(args) -> int:
 
 
 def _gaps(args) -> int:
-    from bot.conversations import StoreError, gaps
-    from bot.kb.loader import KnowledgeError, load_knowledge_base
-    from bot.text import tokens
+    from bot.conversations import StoreError, formation_words, gaps
     s = load_settings()
-    try:  # formation names say nothing about what was asked: left out when grouping
-        kb = load_knowledge_base(s.knowledge_dir)
-        names = {w for f in kb.formations.values() for n in (*f.aliases, f.short) for w in tokens(n)}
-        names |= {w for p in kb.parcours.values() for n in p.aliases for w in tokens(n)}
-    except KnowledgeError:
-        names = set()
     try:
-        return gaps(s.tracker_url, Path(args.out), days=args.days, ignore=names)
+        return gaps(s.tracker_url, Path(args.out), days=args.days, ignore=formation_words(s.knowledge_dir))
     except StoreError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -42,9 +34,14 @@ def _gaps(args) -> int:
 
 def _purge(args) -> int:
     from bot.conversations import StoreError, purge
+    from bot.kb.messages import STAFF
     s = load_settings()
+    days = args.days if args.days is not None else s.retention_days
+    if days < 0:
+        print(STAFF["purge_bad_days"].format(days=days), file=sys.stderr)
+        return 2
     try:
-        return purge(s.tracker_url, args.days if args.days is not None else s.retention_days)
+        return purge(s.tracker_url, days)
     except StoreError as exc:
         print(exc, file=sys.stderr)
         return 1

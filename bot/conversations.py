@@ -22,7 +22,7 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 
 from bot.kb.messages import STAFF
-from bot.text import content_tokens, fold
+from bot.text import content_tokens, fold, tokens
 
 NO_INFO = {"utter_no_info"}
 DECLINE = {"utter_out_of_scope"}
@@ -149,6 +149,18 @@ def unanswered(turns: list[Turn]) -> list[tuple[str, Turn]]:
             elif replies & DECLINE:  # refused as off-topic: often a subject the FAQ could cover
                 out.append(("decline", t))
     return out
+
+
+def formation_words(knowledge_dir: Path) -> set[str]:
+    """Words of the formations' and parcours' names: they say nothing about what was asked."""
+    from bot.kb.loader import KnowledgeError, load_knowledge_base
+    try:
+        kb = load_knowledge_base(knowledge_dir)
+    except KnowledgeError:
+        return set()
+    names = [n for f in kb.formations.values() for n in (*f.aliases, f.short)]
+    names += [n for p in kb.parcours.values() for n in p.aliases]
+    return {w for n in names for w in tokens(n)}
 
 
 def _key(text: str, ignore: frozenset[str]) -> str:

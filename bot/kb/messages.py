@@ -70,6 +70,7 @@ STAFF = {
     "reason_clarify": "précision abandonnée",
     "reason_decline": "refusée comme hors sujet",
     "purge_done": "Conversations de plus de {days} jours supprimées de {store} : {events} événement(s), {conversations} conversation(s) entièrement effacée(s), {partial} conversation(s) en cours raccourcie(s).",
+    "purge_bad_days": "Nombre de jours invalide ({days}) : indiquez un nombre positif, par exemple make purge DAYS=90.",
     "purge_nothing": "Aucune conversation de plus de {days} jours dans {store} : rien à supprimer.",
     "store_error": "Impossible d'ouvrir l'historique des conversations {store} ({error}) : vérifiez BOT_TRACKER_URL et que la base de données est démarrée.",
     "store_missing": "Aucun historique de conversations dans {store} (l'assistant n'a encore reçu aucun message).",
