@@ -1,7 +1,7 @@
 # Short commands for people and CI. `make help` lists them.
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
-.PHONY: help setup check train chat serve web test eval clean
+.PHONY: help setup check train chat serve web test eval clean faq-check faq-try gaps purge
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -11,6 +11,18 @@ setup: ## create .venv (Python 3.10) and install the pinned dependencies
 
 check: setup ## validate the knowledge files
 	@$(PY) -m bot check
+
+faq-check: setup ## validate the knowledge files: errors, expired entries, reviews older than 12 months
+	@$(PY) -m bot faq-check
+
+faq-try: setup ## what the running assistant (make serve) answers to Q="…", and why
+	@$(PY) -m bot faq-try "$(Q)"
+
+gaps: setup ## questions the assistant could not answer, grouped: table + reports/gaps.csv
+	@$(PY) -m bot gaps
+
+purge: setup ## delete conversations older than DAYS days (default BOT_RETENTION_DAYS, 90) from the tracker store
+	@$(PY) -m bot purge $(if $(DAYS),--days $(DAYS))
 
 train: setup ## train the model if the data changed since the last training
 	@$(PY) -m bot train

@@ -37,6 +37,7 @@ SEARCH_SUGGEST = 0.18  # fallback search: offer "did you mean" buttons from this
 FOLLOW_UP_WORDS = 4    # a fallback message this short continues the current subject
 OOS_CONF = 0.6         # "out of scope" below this confidence may be overruled ...
 OOS_RUNNER_UP = 0.2    # ... by a question topic at least this likely
+CLEAR_MATCH = 0.7      # ... or by an entry this similar: a staff entry added since the last training
 DISTINCTIVE_MAX_ENTRIES = 4  # a word in more entries than this says nothing about the formation
 COMPARISON_SIM = 0.2   # several formations named: a comparison entry this similar answers
 MAX_FORMATIONS = 3
@@ -89,6 +90,9 @@ class Decision:
     parcours: Optional[str] = None
     question: Optional[str] = None
     scores: list[tuple[str, float]] = field(default_factory=list)
+    # For staff (`faq-try`): the best entries before any filter, as (id, score); not used to decide.
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    searched: bool = False  # ranked by the all-entries search (no usable topic)
 
 
 def topic_of(intent: Optional[str]) -> Optional[str]:
@@ -124,6 +128,11 @@ class Answerer:
                             default=(None, 0.0))
             if ranking.get("out_of_scope", 1.0) >= OOS_CONF or runner_up[1] < OOS_RUNNER_UP \
                     or not turn.sure_formation:
+                # The classifier has not learnt entries added since its training; a near-verbatim
+                # match of one of their questions is answered rather than refused.
+                found = self.kb.ranker.search(text, allowed=self._allowed(formations), limit=1)
+                if found and found[0][1] >= CLEAR_MATCH:
+                    return self._search(text, formations, state)
                 return Decision("decline", formation=current, parcours=parcours)
             intent, topic = runner_up[0], topic_of(runner_up[0])  # a hesitant "out of scope"
         if turn.other_formation and not formations and not turn.parcours:
@@ -258,10 +267,11 @@ class Answerer:
                              key=lambda r: -r[1])
             if general and (general[0][0].topic == topic or general[0][2] >= COMPARISON_SIM):
                 formations = [GENERAL]
-        entries, missing, scores = [], [], []
+        entries, missing, scores, candidates = [], [], [], []
         wanted = {topic, *self.kb.topics[topic].related}
         for f in formations:
             ranked = self._rank(f, topic, priors, sims, parcours if f == "but_cs" else None)
+            candidates += [(e.id, round(sc, 3)) for e, sc, _ in ranked[:5]]
             if f == "but_cs" and parcours and topic in PARCOURS_TOPICS:
                 # A named parcours: its own entry answers "what, which jobs, which content".
                 ranked = [r for r in ranked if r[0].parcours == parcours] or ranked
@@ -282,20 +292,26 @@ class Answerer:
         kind = "answer" if entries else "no_info"
         last = next((f for f in reversed(formations) if f != GENERAL), None)
         return Decision(kind, entries, missing, topic=topic, formation=last,
-                        parcours=parcours, question=text, scores=scores)
+                        parcours=parcours, question=text, scores=scores, candidates=candidates)
+
+    def _allowed(self, formations: list[str]) -> Optional[list[str]]:
+        if not formations:
+            return None
+        return [e.id for e in self.kb.entries if e.formation in formations or e.formation == GENERAL]
 
     def _search(self, text: str, formations: list[str], state: State) -> Decision:
-        allowed = None
-        if formations:
-            allowed = [e.id for e in self.kb.entries if e.formation in formations or e.formation == GENERAL]
-        found = self.kb.ranker.search(text, allowed=allowed, limit=3)
+        allowed = self._allowed(formations)
+        ranked = self.kb.ranker.search(text, allowed=allowed, limit=5)
+        candidates = [(e.id, round(s, 3)) for e, s in ranked]
+        found = ranked[:3]
         scores = [(e.id, round(s, 3)) for e, s in found]
         formation = formations[0] if formations else state.formation
         if found and found[0][1] >= SEARCH_ANSWER:
             e = found[0][0]
             return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
-                            question=text, scores=scores)
+                            question=text, scores=scores, candidates=candidates, searched=True)
         options = [e for e, s in found if s >= SEARCH_SUGGEST]
         if options:
-            return Decision("suggest", options, formation=formation, scores=scores)
-        return Decision("dont_know", formation=formation, scores=scores)
+            return Decision("suggest", options, formation=formation, scores=scores, candidates=candidates,
+                            searched=True)
+        return Decision("dont_know", formation=formation, scores=scores, candidates=candidates, searched=True)

@@ -3,22 +3,48 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bot.config import ROOT, load_settings
 
 
 def _check(args) -> int:
-    from bot.kb.loader import KnowledgeError, load_knowledge_base
+    from bot.faq import faq_check
+    return faq_check(load_settings())
+
+
+def _faq_try(args) -> int:
+    from bot.faq import faq_try
+    from bot.kb.messages import STAFF
+    if not " ".join(args.question).strip():
+        print(STAFF["try_usage"], file=sys.stderr)
+        return 2
+    return faq_try(load_settings(), " ".join(args.question), formation=args.formation)
+
+
+def _gaps(args) -> int:
+    from bot.conversations import StoreError, formation_words, gaps
+    s = load_settings()
     try:
-        kb = load_knowledge_base(load_settings().knowledge_dir)
-    except KnowledgeError as exc:
-        print(f"{len(exc.problems)} problème(s) dans la base de connaissances :", file=sys.stderr)
-        for p in exc.problems:
-            print(f"  - {p}", file=sys.stderr)
+        return gaps(s.tracker_url, Path(args.out), days=args.days, ignore=formation_words(s.knowledge_dir))
+    except StoreError as exc:
+        print(exc, file=sys.stderr)
         return 1
-    print(f"Base de connaissances valide : {len(kb.entries)} fiches, {len(kb.sources)} sources "
-          f"(version {kb.version}).")
-    return 0
+
+
+def _purge(args) -> int:
+    from bot.conversations import StoreError, purge
+    from bot.kb.messages import STAFF
+    s = load_settings()
+    days = args.days if args.days is not None else s.retention_days
+    if days < 0:
+        print(STAFF["purge_bad_days"].format(days=days), file=sys.stderr)
+        return 2
+    try:
+        return purge(s.tracker_url, days)
+    except StoreError as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
 
 def _generate(args) -> int:
@@ -58,7 +84,20 @@ def _eval(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="validate the knowledge files").set_defaults(fn=_check)
+    sub.add_parser("check", help="validate the knowledge files (alias of faq-check)").set_defaults(fn=_check)
+    sub.add_parser("faq-check", help="validate the knowledge files (errors, expired and stale entries)"
+                   ).set_defaults(fn=_check)
+    p = sub.add_parser("faq-try", help="what the running assistant would answer to a question, and why")
+    p.add_argument("question", nargs="*")
+    p.add_argument("--formation", default=None, help="formation already known in the conversation")
+    p.set_defaults(fn=_faq_try)
+    p = sub.add_parser("gaps", help="unanswered questions from the tracker store, grouped (table + CSV)")
+    p.add_argument("--out", default=str(ROOT / "reports" / "gaps.csv"))
+    p.add_argument("--days", type=int, default=0, help="only the last N days (default: everything)")
+    p.set_defaults(fn=_gaps)
+    p = sub.add_parser("purge", help="delete conversations older than N days from the tracker store")
+    p.add_argument("--days", type=int, default=None, help="default: BOT_RETENTION_DAYS (90)")
+    p.set_defaults(fn=_purge)
     sub.add_parser("generate", help="write NLU data generated from the knowledge base").set_defaults(fn=_generate)
     p = sub.add_parser("train", help="train the model if the data changed")
     p.add_argument("--force", action="store_true")

@@ -34,6 +34,14 @@ def _origins(name: str, default: str) -> tuple[str, ...]:
     return origins
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw.strip() else default
+    except ValueError as exc:
+        raise SystemExit(f"config error: {name} must be a number, got {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     knowledge_dir: Path
@@ -50,6 +58,11 @@ class Settings:
     allowed_origins: tuple[str, ...] = tuple(DEFAULT_ALLOWED_ORIGINS.split(","))
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # Live reload of the knowledge base in the running servers (bot/kb/store.py).
+    kb_reload: bool = True
+    kb_reload_period: float = 0.5
+    # `make purge`: conversations older than this many days are deleted from the tracker store.
+    retention_days: int = 90
 
     @property
     def action_url(self) -> str:
@@ -82,4 +95,7 @@ def load_settings() -> Settings:
         allowed_origins=_origins("BOT_ALLOWED_ORIGINS", DEFAULT_ALLOWED_ORIGINS),
         web_host=os.environ.get("BOT_WEB_HOST", "127.0.0.1"),
         web_port=_int("BOT_WEB_PORT", 8080),
+        kb_reload=os.environ.get("BOT_KB_RELOAD", "1").strip().lower() not in ("0", "false", "no", "off"),
+        kb_reload_period=_float("BOT_KB_RELOAD_PERIOD", 0.5),
+        retention_days=_int("BOT_RETENTION_DAYS", 90),
     )

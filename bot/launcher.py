@@ -20,8 +20,11 @@ from typing import Optional
 from bot.config import ROOT, Settings
 
 MODEL_NAME = "assistant"
+# What the NLU actually learns from. Knowledge entries reach it only through their question
+# variants, which `generate_nlu` writes to data/nlu/generated/ before the fingerprint is taken:
+# correcting an answer's text or its sources needs no retraining (the action server reloads it).
 TRAIN_INPUTS = ("config.yml", "domain.yml", "data", "knowledge/formations.yml",
-                "knowledge/topics.yml", "knowledge/entries", "bot/nlu")
+                "knowledge/topics.yml", "bot/nlu")
 
 
 def fingerprint() -> str:
@@ -66,6 +69,7 @@ def _rasa() -> str:
 def server_env(s: Settings) -> dict:
     env = dict(os.environ)
     env.update(BOT_ACTION_URL=s.action_url, BOT_TRACKER_URL=s.tracker_url,
+               BOT_KNOWLEDGE_DIR=str(s.knowledge_dir),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
                TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
                RASA_TELEMETRY_ENABLED="false",

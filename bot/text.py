@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "–": "-", "—": "-",
                               "\u00a0": " ", "\u202f": " ", "œ": "oe", "æ": "ae"})
@@ -25,6 +26,7 @@ c koi kesako cb cmb jpeux jveux chui g pk pq ptdr mdr lol
 """.split())
 
 
+@lru_cache(maxsize=65536)  # the same entry texts are folded again at every (re)load of the base
 def fold(text: str) -> str:
     """Lower-case, strip accents and unify punctuation; keeps word boundaries."""
     text = text.translate(_APOSTROPHES)

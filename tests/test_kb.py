@@ -83,7 +83,7 @@ def test_schema_errors_name_file_line_and_entry(tmp_path):
         "  - id: deis.frais.selection\n    formation: deis\n    topic: meteo\n    title: T\n    answer: a\n"
         "    sources: [{doc: deis-montpellier}]\n")
     msg = _problems(root)
-    assert "bad.yml:2: fiche deis.frais.nouveau : formation inconnue « licence »" in msg
+    assert "bad.yml:3: fiche deis.frais.nouveau : formation inconnue « licence »" in msg
     assert "source inconnue « inconnu »" in msg
     assert "fiche deis.frais.vide : le champ « answer » est vide" in msg
     assert "sujet inconnu « meteo »" in msg

@@ -1,63 +1,80 @@
 """Load and validate the knowledge folder into a `KnowledgeBase`.
 
-Validation runs once per load. Every problem names the file, the line and the entry, so a
-staff member can fix a broken edit without reading Python.
+Validation runs once per load (checks in bot/kb/checks.py). Every problem names the file,
+the line and the entry, so a staff member can fix a broken edit without reading Python.
 """
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
-from bot.kb.messages import MESSAGES
-from bot.kb.model import GENERAL, Entry, Formation, KnowledgeBase, Parcours, SourceDoc, SourceRef, Topic
+from bot.kb.checks import ERROR, EXPIRED, WARNING, Collector, check_entry, cross_checks
+from bot.kb.model import Entry, Formation, KnowledgeBase, Parcours, SourceDoc, Topic
 from bot.text import fold
-
-ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+){1,3}$")
-MAX_ANSWER_CHARS = 1500
-REQUIRED = ("id", "formation", "topic", "title", "answer", "sources")
 
 
 class KnowledgeError(Exception):
     """One or more validation problems; str() lists them one per line."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], warnings: Optional[list[str]] = None):
         self.problems = problems
+        self.warnings = warnings or []
         super().__init__("\n".join(problems))
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping under the key '__line__'."""
+@dataclass
+class Report:
+    """What `faq-check` prints: errors (expired entries included), warnings, and the base if valid."""
+
+    errors: list[str]
+    warnings: list[str]
+    kb: Optional[KnowledgeBase]
+
+
+# libyaml's parser when PyYAML has it (about ten times faster: the live reload re-reads everything).
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):
+    """SafeLoader that remembers where things are: the line of every mapping ('__line__'),
+    of each of its keys ('__lines__') and of the items of its list values ('__items__')."""
 
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)
         mapping["__line__"] = node.start_mark.line + 1
+        mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value
+                                if isinstance(k, yaml.ScalarNode)}
+        mapping["__items__"] = {k.value: [i.start_mark.line + 1 for i in v.value] for k, v in node.value
+                                if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.SequenceNode)}
         return mapping
 
 
-class _Collector:
-    def __init__(self, root: Path):
-        self.root = root
-        self.problems: list[str] = []
-
-    def add(self, file: Path, line: int, entry: str, key: str, **kw: Any) -> None:
-        where = f"{self._rel(file)}:{line}" if line else self._rel(file)
-        who = f" fiche {entry} :" if entry else ""
-        self.problems.append(f"{where}:{who} {MESSAGES[key].format(**kw)}")
-
-    def _rel(self, file: Path) -> str:
-        try:
-            return str(file.relative_to(self.root.parent))
-        except ValueError:
-            return str(file)
+# Parsed files by content: a reload re-parses only the files that changed. Read-only use.
+_parsed: dict[tuple[str, str], Any] = {}
 
 
-def _read_yaml(path: Path, out: _Collector) -> Any:
+# Dates stay text: the checks parse them, so "2026-13-45" gets a clear message with its line.
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()}
+
+
+def _read_yaml(path: Path, out: Collector) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        text = path.read_text(encoding="utf-8")
+        key = (str(path), hashlib.sha256(text.encode()).hexdigest())
+        if key not in _parsed:
+            doc = yaml.load(text, Loader=_LineLoader)
+            for k in [k for k in _parsed if k[0] == key[0]]:
+                del _parsed[k]
+            _parsed[key] = doc
+        return _parsed[key]
     except FileNotFoundError:
         out.add(path, 0, "", "missing_file", value=path)
     except yaml.MarkedYAMLError as exc:
@@ -65,99 +82,65 @@ def _read_yaml(path: Path, out: _Collector) -> Any:
         out.add(path, line, "", "yaml", detail=exc.problem or str(exc))
     except yaml.YAMLError as exc:
         out.add(path, 0, "", "yaml", detail=str(exc))
+    except (ValueError, TypeError) as exc:  # e.g. "2026-13-45" looks like a date to YAML but is none
+        out.add(path, 0, "", "yaml", detail=str(exc))
     return None
 
 
-def _list(doc: Any, key: str, path: Path, out: _Collector) -> list:
+def _list(doc: Any, key: str, path: Path, out: Collector) -> list:
     items = doc.get(key) if isinstance(doc, dict) else None
     if not isinstance(items, list):
         if doc is not None:
-            out.add(path, 1, "", "not_list", key=key)
+            out.add(path, 1, "", "not_list", name=key)
         return []
     return items
 
 
-def _meta(root: Path, out: _Collector):
+def _fields(item: Any, path: Path, out: Collector, *names: str) -> bool:
+    """True when a metadata item (source, formation, parcours) has every required field."""
+    if not isinstance(item, dict):
+        out.add(path, 0, "", "not_mapping")
+        return False
+    missing = [n for n in names if not item.get(n)]
+    for n in missing:
+        out.add(path, item.get("__line__", 0), str(item.get("id", "")), "missing", field=n)
+    return not missing
+
+
+def _meta(root: Path, out: Collector):
     src_path, form_path, topic_path = root / "sources.yml", root / "formations.yml", root / "topics.yml"
-    sources = {s["id"]: SourceDoc(s["id"], s["title"], s["formation"], s.get("provenance", ""),
-                                  s["file"], s.get("url"))
-               for s in _list(_read_yaml(src_path, out), "sources", src_path, out)}
-    for s in sources.values():
-        if not (root / s.file).is_file():
-            out.add(src_path, 0, s.id, "missing_file", value=root / s.file)
+    sources: dict[str, SourceDoc] = {}
+    aliases: dict[str, str] = {}
+    for s in _list(_read_yaml(src_path, out), "sources", src_path, out):
+        if not _fields(s, src_path, out, "id", "title", "formation"):
+            continue
+        kind = str(s.get("kind") or "document")
+        sources[s["id"]] = SourceDoc(s["id"], s["title"], s["formation"], s.get("provenance", ""),
+                                     str(s.get("file") or ""), s.get("url"), kind)
+        for name in (s["id"], *(s.get("aliases") or ())):
+            aliases[fold(str(name))] = s["id"]
+        if kind == "document" and not (s.get("file") and (root / str(s["file"])).is_file()):
+            out.add(src_path, s["__line__"], s["id"], "missing_file", value=root / str(s.get("file")))
         # The widget turns this into a link under each answer: web links only.
-        if s.url is not None and not re.match(r"https?://[^\s/]+\S*$", str(s.url)):
-            out.add(src_path, 0, s.id, "bad_url", value=s.url)
+        url = s.get("url")
+        if url is not None and not re.match(r"https?://[^\s/]+\S*$", str(url)):
+            out.add(src_path, s["__line__"], s["id"], "bad_url", value=url)
     fdoc = _read_yaml(form_path, out)
     formations = {f["id"]: Formation(f["id"], f["label"], f["short"], f["where_to_ask"],
                                      tuple(f.get("aliases", ())), tuple(f.get("hints", ())))
-                  for f in _list(fdoc, "formations", form_path, out)}
+                  for f in _list(fdoc, "formations", form_path, out)
+                  if _fields(f, form_path, out, "id", "label", "short", "where_to_ask")}
     parcours = {p["id"]: Parcours(p["id"], p["label"], tuple(p.get("aliases", ())))
-                for p in _list(fdoc, "parcours", form_path, out)}
-    others = tuple(str(n) for n in (fdoc or {}).get("other_formations") or ())
-    tdoc = _read_yaml(topic_path, out) or {}
-    topics = {tid: Topic(tid, t["label"], bool(t.get("needs_formation", True)), tuple(t.get("related", ())))
-              for tid, t in (tdoc.get("topics") or {}).items() if tid != "__line__"}
-    return sources, formations, parcours, topics, others
-
-
-def _entry(raw: Any, path: Path, ctx: dict, out: _Collector) -> Entry | None:
-    if not isinstance(raw, dict):
-        out.add(path, 0, "", "not_mapping")
-        return None
-    line, eid = raw.get("__line__", 0), str(raw.get("id", "?"))
-    ok = True
-    for f in REQUIRED:
-        if f not in raw or raw[f] is None:
-            out.add(path, line, eid, "missing", field=f)
-            ok = False
-        elif isinstance(raw[f], str) and not raw[f].strip():
-            out.add(path, line, eid, "empty", field=f)
-            ok = False
-    if not ok:
-        return None
-    if not ID_RE.match(eid):
-        out.add(path, line, eid, "bad_id", value=eid)
-    checks = (("formation", set(ctx["formations"]) | {GENERAL}, "unknown_formation"),
-              ("topic", set(ctx["topics"]), "unknown_topic"))
-    for field_name, allowed, key in checks:
-        if raw[field_name] not in allowed:
-            out.add(path, line, eid, key, value=raw[field_name], allowed=", ".join(sorted(allowed)))
-    if raw.get("parcours") and raw["parcours"] not in ctx["parcours"]:
-        out.add(path, line, eid, "unknown_parcours", value=raw["parcours"],
-                allowed=", ".join(sorted(ctx["parcours"])))
-    answer = str(raw["answer"]).strip()
-    if len(answer) > MAX_ANSWER_CHARS:
-        out.add(path, line, eid, "too_long", length=len(answer), limit=MAX_ANSWER_CHARS)
-    refs = []
-    for s in raw["sources"] if isinstance(raw["sources"], list) else []:
-        doc = s.get("doc") if isinstance(s, dict) else s
-        if doc not in ctx["sources"]:
-            out.add(path, line, eid, "unknown_source", value=doc, allowed=", ".join(sorted(ctx["sources"])))
-        refs.append(SourceRef(str(doc), str(s.get("section", "")) if isinstance(s, dict) else ""))
-    if not refs:
-        out.add(path, line, eid, "no_sources")
-    return Entry(id=eid, formation=raw["formation"], topic=raw["topic"], title=str(raw["title"]).strip(),
-                 answer=answer, sources=tuple(refs),
-                 questions=tuple(str(q).strip() for q in raw.get("questions") or () if str(q).strip()),
-                 keywords=tuple(str(k).strip() for k in raw.get("keywords") or () if str(k).strip()),
-                 parcours=raw.get("parcours") or None, file=str(path), line=line)
-
-
-def _cross_checks(entries: list[Entry], out: _Collector) -> None:
-    ids: dict[str, Entry] = {}
-    questions: dict[str, Entry] = {}
-    for e in entries:
-        if e.id in ids:
-            out.add(Path(e.file), e.line, e.id, "duplicate_id", value=e.id,
-                    other=f"{Path(ids[e.id].file).name}:{ids[e.id].line}")
-        ids.setdefault(e.id, e)
-        for q in e.questions:
-            key = fold(q).rstrip(" ?!.")
-            other = questions.get(key)
-            if other is not None and other.id != e.id:
-                out.add(Path(e.file), e.line, e.id, "duplicate_question", value=q, other=other.id)
-            questions.setdefault(key, e)
+                for p in _list(fdoc, "parcours", form_path, out) if _fields(p, form_path, out, "id", "label")}
+    others = tuple(str(n) for n in (fdoc if isinstance(fdoc, dict) else {}).get("other_formations") or ())
+    tdoc = _read_yaml(topic_path, out)
+    tdoc = tdoc if isinstance(tdoc, dict) else {}
+    if tdoc and not isinstance(tdoc.get("topics"), dict):
+        out.add(topic_path, 1, "", "not_mapping")
+    topics = {str(tid): Topic(str(tid), t["label"], bool(t.get("needs_formation", True)), tuple(t.get("related", ())))
+              for tid, t in (tdoc.get("topics") if isinstance(tdoc.get("topics"), dict) else {}).items()
+              if not str(tid).startswith("__") and _fields(t, topic_path, out, "label")}
+    return sources, aliases, formations, parcours, topics, others
 
 
 def knowledge_files(root: Path) -> list[Path]:
@@ -166,27 +149,50 @@ def knowledge_files(root: Path) -> list[Path]:
             *sorted((root / "entries").glob("**/*.yml"))]
 
 
-def load_knowledge_base(root: Path | str) -> KnowledgeBase:
-    """Read, validate and return the knowledge base; raise KnowledgeError listing every problem."""
-    root = Path(root)
-    out = _Collector(root)
-    sources, formations, parcours, topics, others = _meta(root, out)
-    ctx = {"sources": sources, "formations": formations, "parcours": parcours, "topics": topics}
+def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
+    """Validate every knowledge file; build the base unless a real error was found.
+
+    An expired entry is an error for `faq-check`, but a running assistant only leaves it out
+    (and logs why): the passing of a date must not take the whole assistant down.
+    """
+    root, today = Path(root), today or date.today()
+    out = Collector(root)
+    sources, aliases, formations, parcours, topics, others = _meta(root, out)
+    ctx = {"sources": sources, "source_aliases": aliases, "formations": formations,
+           "parcours": parcours, "topics": topics}
     entries: list[Entry] = []
+    question_lines: dict[tuple[str, int], list[int]] = {}
     files = sorted((root / "entries").glob("**/*.yml"))
     if not files:
         out.add(root / "entries", 0, "", "no_entries", value=root / "entries")
     for path in files:
         doc = _read_yaml(path, out)
         for raw in _list(doc, "entries", path, out):
-            entry = _entry(raw, path, ctx, out)
+            entry = check_entry(raw, path, ctx, out, today)
             if entry is not None:
                 entries.append(entry)
-    _cross_checks(entries, out)
-    if out.problems:
-        raise KnowledgeError(out.problems)
+                question_lines[(entry.file, entry.line)] = (raw.get("__items__") or {}).get("questions") or []
+    cross_checks(entries, question_lines, out)
+    errors, warnings = out.of(ERROR, EXPIRED), out.of(WARNING)
+    if out.of(ERROR):
+        return Report(errors, warnings, None)
+    expired = {p.entry for p in out.problems if p.level == EXPIRED}
     digest = hashlib.sha256()
     for f in knowledge_files(root):
         digest.update(f.read_bytes())
-    return KnowledgeBase(formations=formations, parcours=parcours, topics=topics, sources=sources,
-                         entries=tuple(entries), version=digest.hexdigest()[:12], other_formations=others)
+    kb = KnowledgeBase(formations=formations, parcours=parcours, topics=topics, sources=sources,
+                       entries=tuple(e for e in entries if e.id not in expired),
+                       version=digest.hexdigest()[:12], other_formations=others,
+                       warnings=tuple(warnings), expired=tuple(out.of(EXPIRED)))
+    return Report(errors, warnings, kb)
+
+
+def load_knowledge_base(root: Path | str, today: Optional[date] = None) -> KnowledgeBase:
+    """Read, validate and return the knowledge base; raise KnowledgeError listing every problem.
+
+    Expired entries are left out and listed in `kb.expired` rather than fatal (see above).
+    """
+    report = check_knowledge(root, today)
+    if report.kb is None:
+        raise KnowledgeError(report.errors, report.warnings)
+    return report.kb

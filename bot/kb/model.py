@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Iterable, Optional
 
@@ -18,12 +19,16 @@ class SourceDoc:
     provenance: str
     file: str
     url: Optional[str] = None
+    # "document": one of the source texts; "service": answers written by the admissions staff,
+    # each entry then names its author.
+    kind: str = "document"
 
 
 @dataclass(frozen=True)
 class SourceRef:
     doc: str
     section: str = ""
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class Entry:
     parcours: Optional[str] = None
     file: str = ""
     line: int = 0
+    reviewed: Optional[date] = None
+    expires: Optional[date] = None
 
 
 @dataclass
@@ -77,6 +84,9 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     version: str = ""
     other_formations: tuple[str, ...] = ()
+    # Non-blocking findings of the validation: review warnings, and expired entries left out.
+    warnings: tuple[str, ...] = ()
+    expired: tuple[str, ...] = ()
     _by_id: dict[str, Entry] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,6 +118,8 @@ class KnowledgeBase:
         for ref in entry.sources:
             doc = self.sources[ref.doc]
             item = {"doc": doc.id, "title": doc.title, "section": ref.section}
+            if ref.author:
+                item["author"] = ref.author
             if doc.url:
                 item["url"] = doc.url
             out.append(item)

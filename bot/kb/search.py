@@ -7,6 +7,7 @@ questions (best match) and through its title, keywords and answer.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -21,13 +22,23 @@ SEGMENT_WEIGHT = 0.5  # a question often echoes one line of the answer, not the 
 _SEGMENT = re.compile(r"\n|(?<=[.;:!?])\s+")
 
 
-def _stems(text: str) -> list[str]:
+@lru_cache(maxsize=32768)  # entry texts are analysed again at every reload of the base
+def _stems(text: str) -> tuple[str, ...]:
     words = [t[:STEM] for t in content_tokens(text)]
-    return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+    return tuple(words + [f"{a}_{b}" for a, b in zip(words, words[1:])])
 
 
 def _chars(text: str) -> str:
     return " ".join(content_tokens(text))
+
+
+_char_ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=_chars).build_analyzer()
+
+
+@lru_cache(maxsize=32768)
+def _char_features(text: str) -> tuple[str, ...]:
+    """sklearn's own char_wb 3-5 analyser on the content words, memoised."""
+    return tuple(_char_ngrams(text))
 
 
 class Ranker:
@@ -50,11 +61,13 @@ class Ranker:
                     seg_owner.append(i)
         self._seg_owner = np.array(seg_owner, dtype=int)
         corpus = q_texts + docs
-        self._word = TfidfVectorizer(analyzer=_stems, sublinear_tf=True).fit(corpus)
-        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                                     preprocessor=_chars).fit(corpus)
-        self._q = [v.transform(q_texts) for v in (self._word, self._char)]
-        self._d = [v.transform(docs) for v in (self._word, self._char)]
+        self._word = TfidfVectorizer(analyzer=_stems, sublinear_tf=True)
+        self._char = TfidfVectorizer(analyzer=_char_features, sublinear_tf=True)
+        # fit_transform analyses the corpus once (same matrices as fit then transform): the live
+        # reload builds a new ranker while visitors are served, so its cost matters.
+        fitted = [v.fit_transform(corpus) for v in (self._word, self._char)]
+        self._q = [m[:len(q_texts)] for m in fitted]
+        self._d = [m[len(q_texts):] for m in fitted]
         self._s = [v.transform(segments) for v in (self._word, self._char)]
         self.vocabulary = frozenset(t for text in corpus for t in content_tokens(text))
 

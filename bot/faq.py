@@ -1,0 +1,195 @@
+"""Staff commands for the FAQ: `faq-check` (validate) and `faq-try` (what would it answer, why).
+
+`faq-try` asks the RUNNING assistant's NLU (Rasa's `/model/parse`, with the API token) how it
+understands a question, then runs the same answering policy as the action server on the
+knowledge files as they are now on disk, which is what the live reload serves within seconds.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from bot.config import ROOT, Settings
+from bot.kb.loader import check_knowledge
+from bot.kb.messages import STAFF
+from bot.kb.model import KnowledgeBase
+
+FORMATION_ORDER = ("but_cs", "master_cmc", "deis")
+
+
+def faq_check(s: Settings) -> int:
+    try:
+        report = check_knowledge(s.knowledge_dir)
+    except Exception as exc:  # a file shape no check foresaw: still a message, not a traceback
+        print(STAFF["check_crash"].format(error=f"{exc.__class__.__name__}: {exc}"), file=sys.stderr)
+        return 1
+    if report.errors:
+        print(STAFF["check_errors"].format(count=len(report.errors)), file=sys.stderr)
+        for p in report.errors:
+            print(f"  {STAFF['error']} {p}", file=sys.stderr)
+    elif report.kb is not None:
+        kb = report.kb
+        print(STAFF["check_ok"].format(entries=len(kb.entries), sources=len(kb.sources), version=kb.version))
+    if report.warnings:
+        print(STAFF["check_warnings"].format(count=len(report.warnings)))
+        for w in report.warnings:
+            print(f"  {STAFF['warning']} {w}")
+    return 1 if report.errors else 0
+
+
+def _token(s: Settings) -> str:
+    if s.auth_token:
+        return s.auth_token
+    path = s.run_dir / "auth_token"
+    return path.read_text().strip() if path.is_file() else ""
+
+
+def parse(s: Settings, text: str) -> dict:
+    """The running NLU's reading of a message; raises ConnectionError or PermissionError."""
+    req = urllib.request.Request(f"{s.rasa_url}/model/parse?token={_token(s)}",
+                                 data=json.dumps({"text": text}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            raise PermissionError(exc.code) from exc
+        raise ConnectionError(str(exc)) from exc
+    except OSError as exc:
+        raise ConnectionError(str(exc)) from exc
+
+
+def _responses() -> dict[str, str]:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return {k: v[0].get("text", "") for k, v in (domain.get("responses") or {}).items() if v}
+
+
+def _fixed_actions() -> dict[str, str]:
+    """Intent -> the fixed response or action its rule runs, when it is not `action_answer`."""
+    rules = yaml.safe_load((ROOT / "data" / "rules.yml").read_text(encoding="utf-8"))["rules"]
+    out = {}
+    for r in rules:
+        steps = r.get("steps") or []
+        if len(steps) == 2 and "intent" in steps[0] and steps[1].get("action") != "action_answer":
+            out[steps[0]["intent"]] = steps[1]["action"]
+    return out
+
+
+def _fill(template: str, **values: str) -> str:
+    class _Keep(dict):
+        def __missing__(self, key):
+            return "{" + key + "}"
+    return template.format_map(_Keep(values))
+
+
+def reply_lines(kb: KnowledgeBase, decision, responses: dict[str, str]) -> list[str]:
+    """The messages the action server would send for a decision (same responses, same order)."""
+    lines: list[str] = []
+    if decision.kind == "answer":
+        for e in decision.entries:
+            titles = kb.source_titles(e)
+            key = "utter_kb_answer" if len(titles) == 1 else "utter_kb_answer_many"
+            lines.append(_fill(responses[key], answer=e.answer, sources=" ; ".join(titles)))
+    if decision.kind in ("answer", "no_info"):
+        topic = kb.topics[decision.topic].label if decision.topic in kb.topics else ""
+        for f in decision.no_info:
+            form = kb.formations.get(f)
+            if form:
+                lines.append(_fill(responses["utter_no_info"], topic=topic, formation=form.label,
+                                   where=form.where_to_ask))
+    elif decision.kind == "clarify":
+        lines.append("\n".join([responses["utter_ask_formation"]] + [
+            STAFF["try_button"].format(title=kb.formations[f].short) for f in FORMATION_ORDER if f in kb.formations]))
+    elif decision.kind == "suggest":
+        lines.append("\n".join([responses["utter_did_you_mean"]] + [
+            STAFF["try_button"].format(title=e.title) for e in decision.entries]))
+    else:
+        key = {"dont_know": "utter_dont_know", "decline": "utter_out_of_scope",
+               "other_formation": "utter_other_formation"}.get(decision.kind)
+        if key:
+            lines.append(responses[key])
+    return lines
+
+
+def faq_try(s: Settings, text: str, formation: Optional[str] = None) -> int:
+    from rasa_sdk import Tracker
+
+    from actions.answer import read_turn
+    from bot.answering import Answerer, State
+
+    try:
+        parsed = parse(s, text)
+    except PermissionError:
+        print(STAFF["bad_token"].format(path=s.run_dir / "auth_token"), file=sys.stderr)
+        return 2
+    except ConnectionError:
+        print(STAFF["not_running"].format(url=s.rasa_url), file=sys.stderr)
+        return 2
+    report = check_knowledge(s.knowledge_dir)
+    if report.kb is None:
+        print(STAFF["kb_invalid"], file=sys.stderr)
+        for p in report.errors:
+            print(f"  {STAFF['error']} {p}", file=sys.stderr)
+        return 1
+    kb = report.kb
+    intent = parsed.get("intent") or {}
+    print(STAFF["try_question"].format(text=text))
+    print(STAFF["try_intent"].format(intent=intent.get("name"), confidence=intent.get("confidence") or 0.0))
+    others = [f"{r['name']} {r.get('confidence', 0):.2f}" for r in (parsed.get("intent_ranking") or [])[1:4]]
+    if others:
+        print(STAFF["try_others"].format(others=", ".join(others)))
+    ents = [f"{e.get('entity')} = {e.get('value')}" for e in parsed.get("entities") or []]
+    print(STAFF["try_entities"].format(entities=", ".join(ents)) if ents else STAFF["try_no_entities"])
+
+    responses, fixed = _responses(), _fixed_actions()
+    name = intent.get("name")
+    if name in fixed:  # chit-chat and rejected input get a fixed reply, not a knowledge search
+        action = fixed[name]
+        key = f"utter_input_{parsed.get('input_issue')}" if action == "action_reject_input" else action
+        print(STAFF["try_decision"].format(kind=STAFF["try_fixed"].format(action=key)))
+        print(STAFF["try_reply"])
+        print(_indent(responses.get(key) or responses.get("utter_default", "")))
+        return 0
+    slots = {"formation": formation, "parcours": None, "topic": None, "question": None, "pending": None}
+    tracker = Tracker("faq-try", slots, parsed, [], False, None, {}, "action_listen")
+    turn = read_turn(kb, tracker)
+    if name == "greet" and not turn.formations and not turn.parcours:  # as action_answer does
+        print(STAFF["try_decision"].format(kind=STAFF["try_fixed"].format(action="utter_greet")))
+        print(STAFF["try_reply"])
+        print(_indent(responses["utter_greet"]))
+        return 0
+    decision = Answerer(kb).decide(turn, State(formation=formation))
+    print(STAFF["try_decision"].format(kind=STAFF.get(f"kind_{decision.kind}", decision.kind)))
+    given = {e.id for e in decision.entries}
+    for e in decision.entries:
+        where = f"{_rel(e.file, s.knowledge_dir)}:{e.line}"
+        print(STAFF["try_chosen"].format(id=e.id, title=e.title, where=where))
+    ranking = decision.candidates or decision.scores
+    if ranking:
+        print(STAFF["try_ranking"].format(how=STAFF["how_search" if decision.searched else "how_topic"]))
+        for eid, score in ranking:
+            print(f"  {'*' if eid in given else ' '} {score:6.3f}  {eid}")
+    else:
+        print(STAFF["try_no_ranking"])
+    lines = ([responses["utter_greet"]] if name == "greet" else []) + reply_lines(kb, decision, responses)
+    print(STAFF["try_reply"])
+    print("\n\n".join(_indent(line) for line in lines))
+    return 0
+
+
+def _rel(path: str, knowledge_dir: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(knowledge_dir.resolve().parent))
+    except ValueError:
+        return path
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  | {line}" for line in text.splitlines())

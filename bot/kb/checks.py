@@ -1,0 +1,177 @@
+"""Validation of one knowledge entry and of the entries together (ids, questions, dates).
+
+Every finding goes to a `Collector`, which formats it as `file:line: fiche <id> : <French
+message>` (messages in bot/kb/messages.py), so `faq-check` and the live reload print the
+very same text. Lines point at the offending field when the YAML tells us where it is.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Optional
+
+from bot.kb.messages import MESSAGES
+from bot.kb.model import GENERAL, Entry, SourceRef
+from bot.text import fold
+
+ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+){1,3}$")
+MAX_ANSWER_CHARS = 1500
+REQUIRED = ("id", "formation", "topic", "title", "answer", "sources")
+REVIEW_MAX_AGE = timedelta(days=365)  # "not reviewed for 12 months"
+ERROR, EXPIRED, WARNING = "error", "expired", "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str  # error | expired (an error for faq-check, the entry is left out at run time) | warning
+    text: str
+    entry: str = ""
+
+
+class Collector:
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def add(self, file: Path, line: int, entry: str, key: str, level: str = ERROR, **kw: Any) -> None:
+        where = f"{self._rel(file)}:{line}" if line else self._rel(file)
+        who = f" fiche {entry} :" if entry else ""
+        self.problems.append(Problem(level, f"{where}:{who} {MESSAGES[key].format(**kw)}", entry))
+
+    def of(self, *levels: str) -> list[str]:
+        return [p.text for p in self.problems if p.level in levels]
+
+    def _rel(self, file: Path) -> str:
+        try:
+            return str(file.relative_to(self.root.parent))
+        except ValueError:
+            return str(file)
+
+
+def line_of(raw: dict, key: str) -> int:
+    """Line of a field in its file (the entry's first line when the field is absent)."""
+    return (raw.get("__lines__") or {}).get(key) or raw.get("__line__", 0)
+
+
+def _date(value: Any) -> Optional[date]:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def check_entry(raw: Any, path: Path, ctx: dict, out: Collector, today: date) -> Optional[Entry]:
+    """Validate one raw entry; return it as an `Entry` when it can be built at all."""
+    if not isinstance(raw, dict):
+        out.add(path, 0, "", "not_mapping")
+        return None
+    # YAML may give numbers or lists where text is expected: compare and store them as text.
+    raw = {k: (str(v) if k in ("id", "formation", "topic", "parcours") and v is not None
+               and not isinstance(v, str) else v) for k, v in raw.items()}
+    line, eid = raw.get("__line__", 0), str(raw.get("id", "?"))
+    ok = True
+    for f in REQUIRED:
+        if f not in raw or raw[f] is None:
+            out.add(path, line, eid, "missing", field=f)
+            ok = False
+        elif isinstance(raw[f], str) and not raw[f].strip():
+            out.add(path, line_of(raw, f), eid, "empty", field=f)
+            ok = False
+    if not ok:
+        return None
+    if not ID_RE.match(eid):
+        out.add(path, line_of(raw, "id"), eid, "bad_id", value=eid)
+    checks = (("formation", set(ctx["formations"]) | {GENERAL}, "unknown_formation"),
+              ("topic", set(ctx["topics"]), "unknown_topic"))
+    for field_name, allowed, key in checks:
+        if raw[field_name] not in allowed:
+            out.add(path, line_of(raw, field_name), eid, key, value=raw[field_name],
+                    allowed=", ".join(sorted(allowed)))
+    if raw.get("parcours") and raw["parcours"] not in ctx["parcours"]:
+        out.add(path, line_of(raw, "parcours"), eid, "unknown_parcours", value=raw["parcours"],
+                allowed=", ".join(sorted(ctx["parcours"])))
+    answer = str(raw["answer"]).strip()
+    if len(answer) > MAX_ANSWER_CHARS:
+        out.add(path, line_of(raw, "answer"), eid, "too_long", length=len(answer), limit=MAX_ANSWER_CHARS)
+    refs = _sources(raw, path, eid, ctx, out)
+    reviewed, expires = _dates(raw, path, eid, out, today)
+    questions, keywords = raw.get("questions") or (), raw.get("keywords") or ()
+    if not isinstance(questions, (list, tuple)):
+        out.add(path, line_of(raw, "questions"), eid, "not_list", name="questions")
+        questions = ()
+    if not isinstance(keywords, (list, tuple)):
+        out.add(path, line_of(raw, "keywords"), eid, "not_list", name="keywords")
+        keywords = ()
+    return Entry(id=eid, formation=raw["formation"], topic=raw["topic"], title=str(raw["title"]).strip(),
+                 answer=answer, sources=tuple(refs),
+                 questions=tuple(str(q).strip() for q in questions if str(q).strip()),
+                 keywords=tuple(str(k).strip() for k in keywords if str(k).strip()),
+                 parcours=raw.get("parcours") or None, file=str(path), line=line,
+                 reviewed=reviewed, expires=expires)
+
+
+def _sources(raw: dict, path: Path, eid: str, ctx: dict, out: Collector) -> list[SourceRef]:
+    refs = []
+    items = raw["sources"] if isinstance(raw["sources"], list) else []
+    lines = (raw.get("__items__") or {}).get("sources") or []
+    known = ctx["sources"]
+    allowed = ", ".join(sorted(known))
+    for i, s in enumerate(items):
+        ln = lines[i] if i < len(lines) else line_of(raw, "sources")
+        doc = str(s.get("doc") if isinstance(s, dict) else s)
+        doc = ctx["source_aliases"].get(fold(doc), doc)
+        author = str(s.get("author") or "").strip() if isinstance(s, dict) else ""
+        if doc not in known:
+            out.add(path, ln, eid, "unknown_source", value=doc, allowed=allowed)
+        elif known[doc].kind == "service" and not author:
+            out.add(path, ln, eid, "missing_author", value=known[doc].title)
+        refs.append(SourceRef(doc, str(s.get("section") or "") if isinstance(s, dict) else "", author))
+    if not refs:
+        out.add(path, line_of(raw, "sources"), eid, "no_sources")
+    return refs
+
+
+def _dates(raw: dict, path: Path, eid: str, out: Collector, today: date):
+    # Checked after the other fields: a missing date must not hide the entry's other problems.
+    reviewed = _date(raw["reviewed"]) if raw.get("reviewed") is not None else None
+    if raw.get("reviewed") is None:
+        out.add(path, line_of(raw, "reviewed"), eid, "missing_reviewed", today=today.isoformat())
+    elif reviewed is None:
+        out.add(path, line_of(raw, "reviewed"), eid, "bad_date", field="reviewed", value=raw["reviewed"])
+    elif reviewed > today:
+        # A warning only: a time zone or a wrong server clock must not take the base down.
+        out.add(path, line_of(raw, "reviewed"), eid, "future_review", WARNING, value=reviewed.isoformat(),
+                today=today.isoformat())
+    elif today - reviewed > REVIEW_MAX_AGE:
+        out.add(path, line_of(raw, "reviewed"), eid, "stale", WARNING, value=reviewed.isoformat())
+    expires = None
+    if raw.get("expires") is not None:
+        expires = _date(raw["expires"])
+        if expires is None:
+            out.add(path, line_of(raw, "expires"), eid, "bad_date", field="expires", value=raw["expires"])
+        elif expires < today:
+            out.add(path, line_of(raw, "expires"), eid, "expired", EXPIRED, value=expires.isoformat())
+    return reviewed, expires
+
+
+def cross_checks(entries: list[Entry], question_lines: dict, out: Collector) -> None:
+    """Problems between entries: the same id twice, the same question in two entries."""
+    ids: dict[str, Entry] = {}
+    questions: dict[str, Entry] = {}
+    for e in entries:
+        if e.id in ids:
+            out.add(Path(e.file), e.line, e.id, "duplicate_id", value=e.id,
+                    other=f"{Path(ids[e.id].file).name}:{ids[e.id].line}")
+        ids.setdefault(e.id, e)
+        lines = question_lines.get((e.file, e.line)) or []
+        for i, q in enumerate(e.questions):
+            key = fold(q).rstrip(" ?!.")
+            other = questions.get(key)
+            if other is not None and other.id != e.id:
+                out.add(Path(e.file), lines[i] if i < len(lines) else e.line, e.id, "duplicate_question",
+                        value=q, other=other.id)
+            questions.setdefault(key, e)
