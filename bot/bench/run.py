@@ -141,7 +141,7 @@ def notes(results: dict, plan: Plan) -> list[str]:
         out.append("Floors of the assistant's stack, one user, p50: "
                    f"HTTP round trip to Rasa {floor['http_ms']:.1f} ms; "
                    f"NLU over HTTP (/model/parse) {floor['parse_ms']:.1f} ms; "
-                   f"a greeting over REST (NLU + tracker + rules, no action server) {floor['chitchat_ms']:.1f} ms.")
+                   f"a thank-you over REST (NLU + tracker store + rule, no action server) {floor['chitchat_ms']:.1f} ms.")
     if plan != FULL:
         out.append("Smoke run (tiny counts): the figures say nothing about performance.")
     return out
