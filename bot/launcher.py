@@ -114,7 +114,7 @@ def start_actions(s: Settings, log=None) -> subprocess.Popen:
 
 
 def rasa_run_cmd(s: Settings, model: Path, token: str) -> list[str]:
-    # `rasa run` through bot.rasa_server, which fixes two hot spots of Rasa 3.6 first.
+    # `rasa run` through bot.rasa_server, which fixes hot spots of Rasa 3.6 first.
     return [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model), "--endpoints", "endpoints.yml",
             "--credentials", "credentials.yml", "--interface", s.rasa_host, "--port", str(s.rasa_port),
             "--enable-api", f"--auth-token={token}"]
