@@ -1,7 +1,7 @@
 # Short commands for people and CI. `make help` lists them.
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
-.PHONY: help setup check train chat serve web test eval clean faq-check faq-try gaps purge
+.PHONY: help setup check train chat serve web test eval clean faq-check faq-try gaps purge bench bench-smoke
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,5 +42,11 @@ test: train ## the whole test suite (unit, NLU data, end-to-end with real server
 eval: train ## accuracy report on tests/eval (starts its own servers)
 	@$(PY) -m bot eval
 
+bench: train ## latency, throughput, memory, accuracy vs two baselines (~15 min) → results/
+	@$(PY) -m bot bench
+
+bench-smoke: train ## the bench on tiny counts (about a minute; also part of make test)
+	@$(PY) -m pytest -q tests/test_bench.py
+
 clean: ## remove trained models, run files and reports
-	rm -rf models .run reports data/nlu/generated
+	rm -rf models .run reports results data/nlu/generated

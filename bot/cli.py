@@ -81,6 +81,11 @@ def _eval(args) -> int:
     return evaluate(args.sets, args.out, args.url)
 
 
+def _bench(args) -> int:
+    from bot.bench.run import main as bench
+    return bench(smoke=args.smoke, out=args.out)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,5 +115,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(ROOT / "reports"))
     p.add_argument("--url", default=None, help="a running server; default: start one")
     p.set_defaults(fn=_eval)
+    p = sub.add_parser("bench", help="latency, throughput, memory and accuracy, with two baselines")
+    p.add_argument("--smoke", action="store_true", help="a few-seconds run with tiny counts")
+    p.add_argument("--out", default=None, help="results folder (default: results/)")
+    p.set_defaults(fn=_bench)
     args = parser.parse_args(argv)
     return args.fn(args)

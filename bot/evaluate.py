@@ -17,7 +17,6 @@ import unicodedata
 import urllib.request
 import uuid
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -89,21 +88,33 @@ def judge(item: dict, text: str, kb: bool, err: Optional[str]) -> Optional[bool]
     return bool(text) and (not anyl or any(x in text for x in anyl)) and all(x in text for x in alll)
 
 
+def grade(item: dict, msgs: list, err: Optional[str]) -> tuple[bool, str, bool]:
+    """(passed, normalised reply text, whether a knowledge entry answered) for one eval item."""
+    text, kb = view(msgs)
+    return bool(judge(item, text, kb, err)), text, kb
+
+
+def load_set(sets: Path, name: str, limit: Optional[int] = None) -> list[dict]:
+    """One of tests/eval's sets (single, dialogues, out_of_scope), optionally its first items."""
+    items = yaml.safe_load((Path(sets) / f"{name}.yml").read_text()) or []
+    return items[:limit] if limit is not None else items
+
+
 def _pct(ok: int, n: int) -> str:
     return f"{ok}/{n} ({100 * ok / max(n, 1):.1f} %)"
 
 
-def evaluate(client: Client, sets: Path) -> dict:
+def evaluate(client: Client, sets: Path, limit: Optional[int] = None) -> dict:
+    """Run the three sets through a client (anything with `send` and `intent`, see Client)."""
     tag = uuid.uuid4().hex[:6]
     res: dict = {"failures": [], "topics": defaultdict(lambda: [0, 0, 0, 0]), "kb_latency": []}
-    single = yaml.safe_load((sets / "single.yml").read_text()) or []
+    single = load_set(sets, "single", limit)
     ok = intent_ok = intent_n = 0
     for it in single:
         msgs, ms, err = client.send(f"eval-{tag}-{it['id']}", it["text"])
-        text, kb = view(msgs)
+        passed, text, kb = grade(it, msgs, err)
         if kb:
             res["kb_latency"].append(ms)
-        passed = bool(judge(it, text, kb, err))
         ok += passed
         row = res["topics"][it.get("topic", "?")]
         row[0] += 1
@@ -119,7 +130,8 @@ def evaluate(client: Client, sets: Path) -> dict:
             res["failures"].append({"id": it["id"], "q": it["text"], "intent": predicted, "reply": text[:240]})
     res["single"], res["intent"] = (ok, len(single)), (intent_ok, intent_n)
     turns_ok = turns_n = whole = 0
-    for dl in yaml.safe_load((sets / "dialogues.yml").read_text()) or []:
+    dialogues = load_set(sets, "dialogues", limit)
+    for dl in dialogues:
         all_ok = True
         for i, t in enumerate(dl["turns"]):
             msgs, ms, err = client.send(f"eval-{tag}-{dl['id']}", t["text"])
@@ -133,13 +145,12 @@ def evaluate(client: Client, sets: Path) -> dict:
                 all_ok = False
                 res["failures"].append({"id": f"{dl['id']}#{i}", "q": t["text"], "reply": text[:240]})
         whole += all_ok
-    res["dialogue_turns"], res["dialogues"] = (turns_ok, turns_n), (whole, len(yaml.safe_load((sets / "dialogues.yml").read_text()) or []))
-    oos = yaml.safe_load((sets / "out_of_scope.yml").read_text()) or []
+    res["dialogue_turns"], res["dialogues"] = (turns_ok, turns_n), (whole, len(dialogues))
+    oos = load_set(sets, "out_of_scope", limit)
     declined = 0
     for it in oos:
         msgs, _, err = client.send(f"eval-{tag}-{it['id']}", it["text"])
-        text, kb = view(msgs)
-        passed = bool(judge(it, text, kb, err))
+        passed, text, _ = grade(it, msgs, err)
         declined += passed
         if not passed:
             res["failures"].append({"id": it["id"], "q": it["text"][:120], "reply": text[:240]})
@@ -167,8 +178,7 @@ def report(res: dict) -> str:
 def _own_servers(tmp: Path):
     """Start a private action server + Rasa on other ports with a throw-away tracker store."""
     from bot import launcher
-    s = replace(load_settings(), rasa_port=5105, action_port=5155, run_dir=tmp,
-                tracker_url=f"sqlite:///{tmp / 'eval-tracker.db'}", auth_token=uuid.uuid4().hex)
+    s = launcher.isolated_settings(tmp, rasa_port=5105, action_port=5155)
     model = launcher.ensure_trained(s)
     return s, launcher.start_stack(s, model, s.auth_token, log=subprocess.DEVNULL)
 

@@ -14,10 +14,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from bot.config import ROOT, Settings
+from bot.config import ROOT, Settings, load_settings
 
 MODEL_NAME = "assistant"
 # What the NLU actually learns from. Knowledge entries reach it only through their question
@@ -53,13 +55,19 @@ def ensure_trained(s: Settings, force: bool = False) -> Path:
     if not force and model.is_file() and stamp.is_file() and stamp.read_text() == current:
         print(f"Model up to date: {model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}")
         return model
-    s.models_dir.mkdir(parents=True, exist_ok=True)
     print("Training the model (about a minute)…", flush=True)
-    subprocess.run([_rasa(), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-                    "--out", str(s.models_dir), "--fixed-model-name", MODEL_NAME, "--force"],
-                   cwd=ROOT, check=True, env=server_env(s))
+    train_model(s, ROOT / "config.yml", s.models_dir, MODEL_NAME)
     stamp.write_text(current)
     return model
+
+
+def train_model(s: Settings, config: Path, out_dir: Path, name: str, log=None) -> Path:
+    """`rasa train` from scratch with a given pipeline on the project's data and domain."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([_rasa(), "train", "--config", str(config), "--domain", "domain.yml", "--data", "data",
+                    "--out", str(out_dir), "--fixed-model-name", name, "--force"],
+                   cwd=ROOT, check=True, env=server_env(s), stdout=log, stderr=subprocess.STDOUT if log else None)
+    return out_dir / f"{name}.tar.gz"
 
 
 def _rasa() -> str:
@@ -112,33 +120,54 @@ def start_actions(s: Settings, log=None) -> subprocess.Popen:
 
 
 def rasa_run_cmd(s: Settings, model: Path, token: str) -> list[str]:
-    return [_rasa(), "run", "--model", str(model), "--endpoints", "endpoints.yml",
+    # `rasa run` through bot.rasa_server, which fixes hot spots of Rasa 3.6 first.
+    return [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model), "--endpoints", "endpoints.yml",
             "--credentials", "credentials.yml", "--interface", s.rasa_host, "--port", str(s.rasa_port),
             "--enable-api", f"--auth-token={token}", "--cors", *s.allowed_origins]
 
 
 def start_stack(s: Settings, model: Path, token: str, log=None) -> tuple[subprocess.Popen, subprocess.Popen]:
-    """Start the action server, then Rasa; return both once Rasa answers."""
-    actions = start_actions(s, log)
+    """Start Rasa and the action server side by side; return both once both answer.
+
+    Rasa needs the action server only at the first message, so neither waits for the other
+    to load (the slower one, Rasa, sets the start-up time).
+    """
+    rasa = _spawn_rasa(s, model, token, log)
+    actions = None
     try:
-        rasa = start_rasa(s, model, token, log)
+        actions = start_actions(s, log)
+        _await_rasa(s, token, rasa)
     except BaseException:
-        stop(actions)
+        stop(rasa, actions)
         raise
     return actions, rasa
 
 
 def start_rasa(s: Settings, model: Path, token: str, log=None) -> subprocess.Popen:
-    """Start `rasa run` alone (the action server must be up); return it once it answers, warmed up."""
-    rasa = subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s),
-                            stdout=log, stderr=subprocess.STDOUT if log else None)
+    """Start Rasa alone (the action server must be up); return it once it answers, warmed up."""
+    rasa = _spawn_rasa(s, model, token, log)
     try:
-        wait_http(s.rasa_url + "/", 300, rasa)
-        warm_up(s, token)
+        _await_rasa(s, token, rasa)
     except BaseException:
         stop(rasa)
         raise
     return rasa
+
+
+def _spawn_rasa(s: Settings, model: Path, token: str, log=None) -> subprocess.Popen:
+    return subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s),
+                            stdout=log, stderr=subprocess.STDOUT if log else None)
+
+
+def _await_rasa(s: Settings, token: str, rasa: subprocess.Popen) -> None:
+    wait_http(s.rasa_url + "/", 300, rasa)
+    warm_up(s, token)
+
+
+def isolated_settings(run_dir: Path, rasa_port: int, action_port: int) -> Settings:
+    """Settings for a private stack (eval, tests, bench): own ports, token and tracker store."""
+    return replace(load_settings(), rasa_port=rasa_port, action_port=action_port, run_dir=run_dir,
+                   tracker_url=f"sqlite:///{run_dir / 'tracker.db'}", auth_token=uuid.uuid4().hex)
 
 
 def warm_up(s: Settings, token: str) -> None:

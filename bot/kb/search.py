@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.kb.model import Entry
@@ -63,23 +64,25 @@ class Ranker:
         corpus = q_texts + docs
         self._word = TfidfVectorizer(analyzer=_stems, sublinear_tf=True)
         self._char = TfidfVectorizer(analyzer=_char_features, sublinear_tf=True)
-        # fit_transform analyses the corpus once (same matrices as fit then transform): the live
-        # reload builds a new ranker while visitors are served, so its cost matters.
-        fitted = [v.fit_transform(corpus) for v in (self._word, self._char)]
-        self._q = [m[:len(q_texts)] for m in fitted]
-        self._d = [m[len(q_texts):] for m in fitted]
-        self._s = [v.transform(segments) for v in (self._word, self._char)]
+        # Questions, documents and answer segments stacked and transposed once per view: a query
+        # then costs one sparse product per view (the profile's hot spot in the action server).
+        # fit_transform analyses the corpus once: the live reload builds a new ranker while
+        # visitors are served, so its cost matters too.
+        self._sizes = (len(q_texts), len(docs), len(segments))
+        self._vt = [sp.vstack([v.fit_transform(corpus), v.transform(segments)]).T.tocsr()
+                    for v in (self._word, self._char)]
         self.vocabulary = frozenset(t for text in corpus for t in content_tokens(text))
 
     def scores(self, query: str) -> np.ndarray:
         """Similarity in [0, 1] of the query to every entry, aligned with self.entries."""
         n = len(self.entries)
         q_best, doc, seg_best = np.zeros(n), np.zeros(n), np.zeros(n)
-        for vec, qm, dm, sm in zip((self._word, self._char), self._q, self._d, self._s):
-            qv = vec.transform([query])
-            q_best += _best_per_entry((qm @ qv.T).toarray().ravel(), self._q_owner, n) / 2
-            seg_best += _best_per_entry((sm @ qv.T).toarray().ravel(), self._seg_owner, n) / 2
-            doc += (dm @ qv.T).toarray().ravel() / 2
+        nq, nd, _ = self._sizes
+        for vec, vt in zip((self._word, self._char), self._vt):
+            sims = (vec.transform([query]) @ vt).toarray().ravel()
+            q_best += _best_per_entry(sims[:nq], self._q_owner, n) / 2
+            doc += sims[nq:nq + nd] / 2
+            seg_best += _best_per_entry(sims[nq + nd:], self._seg_owner, n) / 2
         return QUESTION_WEIGHT * q_best + (1 - QUESTION_WEIGHT) * doc + SEGMENT_WEIGHT * seg_best
 
     def search(self, query: str, allowed: Iterable[str] | None = None, limit: int = 5):
