@@ -19,6 +19,14 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"config error: {name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw.strip() else default
+    except ValueError as exc:
+        raise SystemExit(f"config error: {name} must be a number, got {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     knowledge_dir: Path
@@ -31,6 +39,12 @@ class Settings:
     auth_token: str
     tracker_url: str
     max_message_chars: int
+    # Reliability and abuse limits (README "Security and threat model").
+    max_body_bytes: int
+    rate_sender_burst: int
+    rate_sender_per_min: float
+    rate_ip_burst: int
+    rate_ip_per_min: float
 
     @property
     def action_url(self) -> str:
@@ -56,4 +70,14 @@ def load_settings() -> Settings:
         # SQLAlchemy URL of the tracker store; SQLite file by default so chats survive restarts.
         tracker_url=os.environ.get("BOT_TRACKER_URL", f"sqlite:///{run_dir / 'tracker.db'}"),
         max_message_chars=_int("BOT_MAX_MESSAGE_CHARS", 1000),
+        # Request bodies over this size get a 413 from Sanic before any parsing (REQUEST_MAX_SIZE).
+        # 256 KiB: far above a 1 000-character message, far below Sanic's 100 MB default.
+        max_body_bytes=_int("BOT_MAX_BODY_BYTES", 256 * 1024),
+        # Token buckets (bot/ratelimit.py), per Rasa process: `burst` messages at once, refilled
+        # at `per_min` a minute; 0 turns a limit off. The defaults never trouble a person, a
+        # scorer sending a few hundred questions in a row, nor a school network behind one IP.
+        rate_sender_burst=_int("BOT_RATE_SENDER_BURST", 120),
+        rate_sender_per_min=_float("BOT_RATE_SENDER_PER_MIN", 120),
+        rate_ip_burst=_int("BOT_RATE_IP_BURST", 1200),
+        rate_ip_per_min=_float("BOT_RATE_IP_PER_MIN", 1200),
     )

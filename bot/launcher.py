@@ -69,6 +69,11 @@ def server_env(s: Settings) -> dict:
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
                TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
                RASA_TELEMETRY_ENABLED="false")
+    # Limits the servers read back through load_settings(), so a replaced Settings reaches them;
+    # Sanic refuses bodies over REQUEST_MAX_SIZE with a 413 before parsing them.
+    env.update(BOT_MAX_BODY_BYTES=str(s.max_body_bytes), SANIC_REQUEST_MAX_SIZE=str(s.max_body_bytes),
+               BOT_RATE_SENDER_BURST=str(s.rate_sender_burst), BOT_RATE_SENDER_PER_MIN=str(s.rate_sender_per_min),
+               BOT_RATE_IP_BURST=str(s.rate_ip_burst), BOT_RATE_IP_PER_MIN=str(s.rate_ip_per_min))
     return env
 
 
@@ -98,6 +103,8 @@ def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None)
 def start_actions(s: Settings, log=None) -> subprocess.Popen:
     # rasa-sdk binds 0.0.0.0 unless SANIC_HOST says otherwise: keep it on loopback by default.
     env = {**server_env(s), "SANIC_HOST": s.action_host}
+    # The body cap is for visitors; Rasa sends whole trackers here, which may be larger.
+    env.pop("SANIC_REQUEST_MAX_SIZE", None)
     proc = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
                              "--port", str(s.action_port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT if log else None)
@@ -105,24 +112,40 @@ def start_actions(s: Settings, log=None) -> subprocess.Popen:
     return proc
 
 
-def rasa_run_cmd(s: Settings, model: Path, token: str) -> list[str]:
-    return [_rasa(), "run", "--model", str(model), "--endpoints", "endpoints.yml",
-            "--credentials", "credentials.yml", "--interface", s.rasa_host, "--port", str(s.rasa_port),
+def rasa_run_cmd(s: Settings, model: Path, token: str, credentials: str = "credentials.yml",
+                 endpoints: str = "endpoints.yml") -> list[str]:
+    return [_rasa(), "run", "--model", str(model), "--endpoints", endpoints,
+            "--credentials", credentials, "--interface", s.rasa_host, "--port", str(s.rasa_port),
             "--enable-api", f"--auth-token={token}"]
 
 
-def start_stack(s: Settings, model: Path, token: str, log=None) -> tuple[subprocess.Popen, subprocess.Popen]:
-    """Start the action server, then Rasa; return both once Rasa answers."""
+def start_stack(s: Settings, model: Path, token: str, log=None,
+                **files: str) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """Start the action server, then Rasa; return both once Rasa answers.
+
+    `files` may name other `credentials` / `endpoints` files (tests, scale-out).
+    """
     actions = start_actions(s, log)
-    rasa = subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s),
-                            stdout=log, stderr=subprocess.STDOUT if log else None)
+    rasa = None
     try:
-        wait_http(s.rasa_url + "/", 300, rasa)
+        rasa = start_rasa(s, model, token, log, **files)
         warm_up(s, token)
     except BaseException:
         stop(rasa, actions)
         raise
     return actions, rasa
+
+
+def start_rasa(s: Settings, model: Path, token: str, log=None, **files: str) -> subprocess.Popen:
+    """Start `rasa run` alone (its action server already up); return it once it answers."""
+    rasa = subprocess.Popen(rasa_run_cmd(s, model, token, **files), cwd=ROOT, env=server_env(s),
+                            stdout=log, stderr=subprocess.STDOUT if log else None)
+    try:
+        wait_http(s.rasa_url + "/", 300, rasa)
+    except BaseException:
+        stop(rasa)
+        raise
+    return rasa
 
 
 def warm_up(s: Settings, token: str) -> None:
