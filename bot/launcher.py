@@ -74,6 +74,10 @@ def server_env(s: Settings) -> dict:
     env.update(BOT_MAX_BODY_BYTES=str(s.max_body_bytes), SANIC_REQUEST_MAX_SIZE=str(s.max_body_bytes),
                BOT_RATE_SENDER_BURST=str(s.rate_sender_burst), BOT_RATE_SENDER_PER_MIN=str(s.rate_sender_per_min),
                BOT_RATE_IP_BURST=str(s.rate_ip_burst), BOT_RATE_IP_PER_MIN=str(s.rate_ip_per_min))
+    # Sanic closes a connection still "idle" after KEEP_ALIVE_TIMEOUT (5 s), and under load a new
+    # connection waits that long for a busy event loop to read it: Rasa's calls to the action
+    # server then failed ("Cannot write to closing transport", found by `make test-scale`).
+    env.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", "75")
     return env
 
 

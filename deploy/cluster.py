@@ -53,7 +53,7 @@ class Cluster:
     # Test bed only: no fsync in PostgreSQL (a crash of the machine may lose the last turns).
     fast: bool = True
     # Seconds a dead node's conversation lock blocks that conversation (Rasa default: 60).
-    lock_lifetime: int = 20
+    lock_lifetime: int = 30
     run: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bot-scale-")))
     token: str = field(default_factory=lambda: os.environ.get("BOT_AUTH_TOKEN") or uuid.uuid4().hex)
     procs: dict = field(default_factory=dict)  # name -> Popen
@@ -111,7 +111,11 @@ class Cluster:
         tmp = self.run / "nginx-tmp"
         tmp.mkdir(exist_ok=True)
         os.chmod(tmp, 0o777)  # workers run as an unprivileged user when started as root
-        servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in self.ports.rasa)
+        # max_fails=0: never mark a node down, just try the next one on error. On loopback or a LAN a
+        # dead node costs one refused connection; with max_fails=1, a node merely slow under load
+        # got marked down too, and nginx answered 502 "no live upstreams" (found by test-scale).
+        # Across machines, where a dead host means connect timeouts, prefer max_fails=3 fail_timeout=10s.
+        servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=0;" for p in self.ports.rasa)
         conf = (DEPLOY / "nginx.conf.template").read_text().format(
             run=self.run, servers=servers, port=self.ports.nginx, max_body=load_settings().max_body_bytes)
         (self.run / "nginx.conf").write_text(conf)

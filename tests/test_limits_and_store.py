@@ -113,3 +113,21 @@ def test_tracker_store_keeps_answering_when_the_database_is_locked(tmp_path, cap
     got = asyncio.run(ResilientSQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{db}").retrieve("u1"))
     assert got.get_slot("formation") == "but_cs"
     assert [e.text for e in got.events if isinstance(e, UserUttered)] == [f"message {i}" for i in range(5)]
+
+
+def test_rest_channel_refuses_bad_metadata_and_cleans_text():
+    from types import SimpleNamespace
+
+    from sanic.exceptions import InvalidUsage
+
+    from bot.channels.guard import clean_text, printable
+    from bot.channels.rest import ValidatedRestInput
+
+    channel = ValidatedRestInput()
+    for metadata in ([[[]]], 3.14, "x", {"k": "v" * 5000}):
+        with pytest.raises(InvalidUsage):
+            channel.get_metadata(SimpleNamespace(json={"sender": "a", "message": "b", "metadata": metadata}))
+    assert channel.get_metadata(SimpleNamespace(json={"sender": "a", "metadata": {"page": "/deis"}})) == {"page": "/deis"}
+    assert channel._extract_input_channel(SimpleNamespace(json={"input_channel": 3.14})) == "rest"
+    assert clean_text("dur\udddd\x00ée\n") == "dur\ufffd ée\n"
+    assert not printable("a\x00b") and not printable("\u202eevil") and printable("visiteur-42 é")

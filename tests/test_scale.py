@@ -81,7 +81,7 @@ async def converse(session, run: Run, sender: str, formation: str, targets, on_t
 
 async def run_conversations(targets, prefix: str, on_turn=None) -> Run:
     run, rng = Run(), random.Random(prefix)
-    timeout = aiohttp.ClientTimeout(total=180)
+    timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=CONVERSATIONS)) as s:
         await asyncio.gather(*(converse(s, run, f"{prefix}-{i}-{uuid.uuid4().hex[:8]}", rng.choice(list(LABELS)),
                                         targets, on_turn) for i in range(CONVERSATIONS)))
