@@ -203,7 +203,10 @@ def main(argv: list) -> int:
     print(f"Ready: {cluster.url}/webhooks/rest/webhook (nginx) → nodes "
           f"{', '.join(cluster.node_url(i) for i in range(len(cluster.ports.rasa)))}; logs in {cluster.run}; "
           f"API token {cluster.token}. Ctrl-C stops everything.", flush=True)
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def on_term(signum, frame):  # SIGTERM stops everything like Ctrl-C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         while all(p.poll() is None for p in cluster.procs.values()):
             time.sleep(1)

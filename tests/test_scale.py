@@ -8,7 +8,6 @@ through nginx; one Rasa node is SIGKILLed once a quarter of the turns are done; 
 still be answered (nginx moves to the other node) and stored in order.
 """
 import asyncio
-import json
 import random
 import subprocess
 import time
@@ -137,4 +136,3 @@ def test_a_node_killed_mid_run_conversations_go_on_through_nginx(cluster):
     with open(cluster.run / "nginx-access.log") as f:
         statuses = Counter(line.split('"')[2].split()[0] for line in f if '"' in line)
     print(f"nginx statuses: {dict(statuses)}")
-    json.dumps(statuses)
