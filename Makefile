@@ -1,10 +1,10 @@
 # Short commands for people and CI. `make help` lists them.
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
-.PHONY: help setup check train chat serve web test eval clean faq-check faq-try gaps purge bench bench-smoke
+.PHONY: help setup check train chat serve web test eval clean faq-check faq-try gaps purge bench bench-smoke fuzz test-scale
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: ## create .venv (Python 3.10) and install the pinned dependencies
 	@scripts/setup.sh
@@ -47,6 +47,14 @@ bench: train ## latency, throughput, memory, accuracy vs two baselines (~15 min)
 
 bench-smoke: train ## the bench on tiny counts (about a minute; also part of make test)
 	@$(PY) -m pytest -q tests/test_bench.py
+
+FUZZ_COUNT ?= 10000
+fuzz: train ## fuzz REST and socket.io with FUZZ_COUNT (10000) generated bad inputs (servers on 5605/5655)
+	@$(PY) -m bot fuzz --count $(FUZZ_COUNT) --port 5605 --action-port 5655
+
+test-scale: train ## 2 Rasa nodes on PostgreSQL + Redis behind nginx: 200 conversations, a node killed
+	@scripts/system-deps.sh postgresql redis-server nginx-light
+	@scripts/test.sh -m scale -s tests/test_scale.py
 
 clean: ## remove trained models, run files and reports
 	rm -rf models .run reports results data/nlu/generated

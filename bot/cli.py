@@ -86,6 +86,11 @@ def _bench(args) -> int:
     return bench(smoke=args.smoke, out=args.out)
 
 
+def _fuzz(args) -> int:
+    from bot.fuzz import main as fuzz
+    return fuzz(args.count, args.url, args.port, args.action_port, args.seed, args.concurrency)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,5 +124,13 @@ def main(argv=None) -> int:
     p.add_argument("--smoke", action="store_true", help="a few-seconds run with tiny counts")
     p.add_argument("--out", default=None, help="results folder (default: results/)")
     p.set_defaults(fn=_bench)
+    p = sub.add_parser("fuzz", help="send generated bad inputs to REST and socket.io, check no 5xx / crash")
+    p.add_argument("--count", type=int, default=10_000)
+    p.add_argument("--url", default=None, help="a running server; default: start one")
+    p.add_argument("--port", type=int, default=5605, help="Rasa port of the started server")
+    p.add_argument("--action-port", type=int, default=5655, help="action server port of the started server")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--concurrency", type=int, default=8)
+    p.set_defaults(fn=_fuzz)
     args = parser.parse_args(argv)
     return args.fn(args)

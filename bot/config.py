@@ -54,6 +54,12 @@ class Settings:
     auth_token: str
     tracker_url: str
     max_message_chars: int
+    # Reliability and abuse limits (README "Security and threat model").
+    max_body_bytes: int
+    rate_sender_burst: int
+    rate_sender_per_min: float
+    rate_ip_burst: int
+    rate_ip_per_min: float
     # Web page origins allowed to open the socket.io channel and to call Rasa (CORS). Never "*".
     allowed_origins: tuple[str, ...] = tuple(DEFAULT_ALLOWED_ORIGINS.split(","))
     web_host: str = "127.0.0.1"
@@ -92,6 +98,16 @@ def load_settings() -> Settings:
         # SQLAlchemy URL of the tracker store; SQLite file by default so chats survive restarts.
         tracker_url=os.environ.get("BOT_TRACKER_URL", f"sqlite:///{run_dir / 'tracker.db'}"),
         max_message_chars=_int("BOT_MAX_MESSAGE_CHARS", 1000),
+        # Request bodies over this size get a 413 from Sanic before any parsing (REQUEST_MAX_SIZE).
+        # 256 KiB: far above a 1 000-character message, far below Sanic's 100 MB default.
+        max_body_bytes=_int("BOT_MAX_BODY_BYTES", 256 * 1024),
+        # Token buckets (bot/ratelimit.py), per Rasa process: `burst` messages at once, refilled
+        # at `per_min` a minute; 0 turns a limit off. The defaults never trouble a person, a
+        # scorer sending a few hundred questions in a row, nor a school network behind one IP.
+        rate_sender_burst=_int("BOT_RATE_SENDER_BURST", 120),
+        rate_sender_per_min=_float("BOT_RATE_SENDER_PER_MIN", 120),
+        rate_ip_burst=_int("BOT_RATE_IP_BURST", 1200),
+        rate_ip_per_min=_float("BOT_RATE_IP_PER_MIN", 1200),
         allowed_origins=_origins("BOT_ALLOWED_ORIGINS", DEFAULT_ALLOWED_ORIGINS),
         web_host=os.environ.get("BOT_WEB_HOST", "127.0.0.1"),
         web_port=_int("BOT_WEB_PORT", 8080),

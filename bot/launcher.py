@@ -83,6 +83,15 @@ def server_env(s: Settings) -> dict:
                RASA_TELEMETRY_ENABLED="false",
                # read by the socket.io channel inside Rasa (bot/channels/socketio.py)
                BOT_ALLOWED_ORIGINS=",".join(s.allowed_origins))
+    # Limits the servers read back through load_settings(), so a replaced Settings reaches them;
+    # Sanic refuses bodies over REQUEST_MAX_SIZE with a 413 before parsing them.
+    env.update(BOT_MAX_BODY_BYTES=str(s.max_body_bytes), SANIC_REQUEST_MAX_SIZE=str(s.max_body_bytes),
+               BOT_RATE_SENDER_BURST=str(s.rate_sender_burst), BOT_RATE_SENDER_PER_MIN=str(s.rate_sender_per_min),
+               BOT_RATE_IP_BURST=str(s.rate_ip_burst), BOT_RATE_IP_PER_MIN=str(s.rate_ip_per_min))
+    # Sanic closes a connection still "idle" after KEEP_ALIVE_TIMEOUT (5 s), and under load a new
+    # connection waits that long for a busy event loop to read it: Rasa's calls to the action
+    # server then failed ("Cannot write to closing transport", found by `make test-scale`).
+    env.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", "75")
     return env
 
 
@@ -112,6 +121,8 @@ def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None)
 def start_actions(s: Settings, log=None) -> subprocess.Popen:
     # rasa-sdk binds 0.0.0.0 unless SANIC_HOST says otherwise: keep it on loopback by default.
     env = {**server_env(s), "SANIC_HOST": s.action_host}
+    # The body cap is for visitors; Rasa sends whole trackers here, which may be larger.
+    env.pop("SANIC_REQUEST_MAX_SIZE", None)
     proc = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions",
                              "--port", str(s.action_port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT if log else None)
@@ -119,20 +130,23 @@ def start_actions(s: Settings, log=None) -> subprocess.Popen:
     return proc
 
 
-def rasa_run_cmd(s: Settings, model: Path, token: str) -> list[str]:
+def rasa_run_cmd(s: Settings, model: Path, token: str, credentials: str = "credentials.yml",
+                 endpoints: str = "endpoints.yml") -> list[str]:
     # `rasa run` through bot.rasa_server, which fixes hot spots of Rasa 3.6 first.
-    return [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model), "--endpoints", "endpoints.yml",
-            "--credentials", "credentials.yml", "--interface", s.rasa_host, "--port", str(s.rasa_port),
+    return [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model), "--endpoints", endpoints,
+            "--credentials", credentials, "--interface", s.rasa_host, "--port", str(s.rasa_port),
             "--enable-api", f"--auth-token={token}", "--cors", *s.allowed_origins]
 
 
-def start_stack(s: Settings, model: Path, token: str, log=None) -> tuple[subprocess.Popen, subprocess.Popen]:
+def start_stack(s: Settings, model: Path, token: str, log=None,
+                **files: str) -> tuple[subprocess.Popen, subprocess.Popen]:
     """Start Rasa and the action server side by side; return both once both answer.
 
     Rasa needs the action server only at the first message, so neither waits for the other
-    to load (the slower one, Rasa, sets the start-up time).
+    to load (the slower one, Rasa, sets the start-up time). `files` may name other
+    `credentials` / `endpoints` files (tests, scale-out).
     """
-    rasa = _spawn_rasa(s, model, token, log)
+    rasa = _spawn_rasa(s, model, token, log, **files)
     actions = None
     try:
         actions = start_actions(s, log)
@@ -143,9 +157,9 @@ def start_stack(s: Settings, model: Path, token: str, log=None) -> tuple[subproc
     return actions, rasa
 
 
-def start_rasa(s: Settings, model: Path, token: str, log=None) -> subprocess.Popen:
+def start_rasa(s: Settings, model: Path, token: str, log=None, **files: str) -> subprocess.Popen:
     """Start Rasa alone (the action server must be up); return it once it answers, warmed up."""
-    rasa = _spawn_rasa(s, model, token, log)
+    rasa = _spawn_rasa(s, model, token, log, **files)
     try:
         _await_rasa(s, token, rasa)
     except BaseException:
@@ -154,8 +168,8 @@ def start_rasa(s: Settings, model: Path, token: str, log=None) -> subprocess.Pop
     return rasa
 
 
-def _spawn_rasa(s: Settings, model: Path, token: str, log=None) -> subprocess.Popen:
-    return subprocess.Popen(rasa_run_cmd(s, model, token), cwd=ROOT, env=server_env(s),
+def _spawn_rasa(s: Settings, model: Path, token: str, log=None, **files: str) -> subprocess.Popen:
+    return subprocess.Popen(rasa_run_cmd(s, model, token, **files), cwd=ROOT, env=server_env(s),
                             stdout=log, stderr=subprocess.STDOUT if log else None)
 
 

@@ -1,0 +1,1 @@
+"""Scale-out deployment on loopback (see cluster.py)."""
