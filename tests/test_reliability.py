@@ -69,6 +69,19 @@ def user_texts(s, sender):
     return [e["text"] for e in tracker(s, sender)["events"] if e["event"] == "user"]
 
 
+def sio_say(s, session_id, text):
+    """One question over the website's socket.io channel; the texts of the first reply."""
+    async def ask():
+        client, replies = await fuzz._sio_connect(s.rasa_url)
+        try:
+            await client.emit("session_request", {"session_id": session_id})
+            await client.emit("user_uttered", {"message": text, "session_id": session_id})
+            return (await asyncio.wait_for(replies.get(), 60)).get("text", "")
+        finally:
+            await client.disconnect()
+    return asyncio.run(ask())
+
+
 def test_fuzz_small_run_finds_no_5xx_and_no_crash(stack):
     s = stack["s"]
     report = asyncio.run(fuzz.run(s.rasa_url, 400, s.max_body_bytes, seed=7))
@@ -123,6 +136,7 @@ def test_action_server_killed_mid_conversation(stack):
     procs["actions"].wait(10)
     text, kb = say(s, "u-actions", "et la durée ?")
     assert UNAVAILABLE in text and not kb
+    assert UNAVAILABLE in sio_say(s, "sio-actions-down", "durée du DEIS ?")  # the widget's channel too
     procs["actions"] = launcher.start_actions(s, stack["log"])
     text, kb = say(s, "u-actions", "et la durée ?")
     assert kb and kb[0]["formation"] == "deis" and UNAVAILABLE not in text  # context kept

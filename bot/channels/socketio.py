@@ -11,6 +11,9 @@ Differences from the stock `rasa.core.channels.socketio` channel, and why:
   is cut to the same length limit as the REST channel.
 - `user_uttered` is acknowledged once the bot has replied, so the widget knows when to stop
   its typing indicator and when a message was really handled.
+- The same guard as the REST channel (bot/channels/guard.py): per-sender and per-IP rate
+  limits with the French `utter_rate_limited` text, control characters and lone surrogates
+  cleaned, and `utter_service_unavailable` when a turn would end in silence (action server down).
 
 Needs python-socketio 5.9 (pinned): from 5.10 `enter_room` is a coroutine on the async server.
 """
@@ -27,6 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncServer
 
+from bot.channels.guard import answer_when_silent, clean_text, client_ip, rate_limited_reply
 from bot.config import load_settings
 
 logger = logging.getLogger(__name__)
@@ -76,6 +80,7 @@ class WidgetSocketIOInput(SocketIOInput):
         bp = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         ns = self.namespace
+        on_new_message = answer_when_silent(on_new_message)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request):
@@ -103,8 +108,15 @@ class WidgetSocketIOInput(SocketIOInput):
             if self.session_persistence and not session.get("session_id"):
                 return {"ok": False, "error": "no_session"}
             sender_id = session["session_id"] if self.session_persistence else sid
+            request = (sio.get_environ(sid, namespace=ns) or {}).get("sanic.request")
+            limited = rate_limited_reply(getattr(request, "app", None), sender_id, client_ip(request))
+            if limited is not None:
+                text_wait, wait = limited
+                await WidgetOutput(sio, self.bot_message_evt).send_text_message(sender_id, text_wait)
+                return {"ok": False, "error": "rate_limited", "retry_after": wait}
             limit = settings.max_message_chars
-            text = text if len(text) <= limit else text[:limit] + "…"  # as the REST channel does
+            # As the REST channel does: cut to the limit, control characters cleaned.
+            text = clean_text(text if len(text) <= limit else text[:limit] + "…")
             metadata = data.get(self.metadata_key)
             await on_new_message(UserMessage(text, WidgetOutput(sio, self.bot_message_evt), sender_id,
                                              input_channel=self.name(),
