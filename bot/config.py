@@ -11,12 +11,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default, cast, what: str):
     raw = os.environ.get(name, "")
     try:
-        return int(raw) if raw.strip() else default
+        return cast(raw) if raw.strip() else default
     except ValueError as exc:
-        raise SystemExit(f"config error: {name} must be an integer, got {raw!r}") from exc
+        raise SystemExit(f"config error: {name} must be {what}, got {raw!r}") from exc
+
+
+def _int(name: str, default: int) -> int:
+    return _number(name, default, int, "an integer")
+
+
+def _float(name: str, default: float) -> float:
+    return _number(name, default, float, "a number")
 
 
 DEFAULT_ALLOWED_ORIGINS = "http://127.0.0.1:8080,http://localhost:8080"
@@ -32,14 +40,6 @@ def _origins(name: str, default: str) -> tuple[str, ...]:
             raise SystemExit(f"config error: {name} must list origins such as https://www.ecole.fr "
                              f"(no '*', no path), got {o!r}")
     return origins
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        return float(raw) if raw.strip() else default
-    except ValueError as exc:
-        raise SystemExit(f"config error: {name} must be a number, got {raw!r}") from exc
 
 
 @dataclass(frozen=True)

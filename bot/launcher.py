@@ -15,9 +15,10 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import Callable, ContextManager, Optional
 
 from bot.config import ROOT, Settings, load_settings
 
@@ -218,7 +219,12 @@ def stop(*procs: Optional[subprocess.Popen]) -> None:
                 p.kill()
 
 
-def serve(s: Settings) -> int:
+def serve(s: Settings, extra: Optional[Callable[[], ContextManager]] = None,
+          ready: Optional[str] = None) -> int:
+    """Both servers in the foreground until Ctrl-C or SIGTERM, which stop everything.
+
+    `extra` runs once both answer and is stopped first (the web page server of `make web`).
+    """
     model = ensure_trained(s)
     s.run_dir.mkdir(parents=True, exist_ok=True)
     token = auth_token(s)
@@ -230,10 +236,11 @@ def serve(s: Settings) -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         actions, rasa = start_stack(s, model, token)
-        print(f"Ready: REST on {s.rasa_url}/webhooks/rest/webhook (API token in "
-              f"{s.run_dir / 'auth_token'}). Ctrl-C stops both servers.", flush=True)
-        while actions.poll() is None and rasa.poll() is None:
-            time.sleep(0.5)
+        with (extra() if extra else nullcontext()):
+            print(ready or f"Ready: REST on {s.rasa_url}/webhooks/rest/webhook (API token in "
+                  f"{s.run_dir / 'auth_token'}). Ctrl-C stops both servers.", flush=True)
+            while actions.poll() is None and rasa.poll() is None:
+                time.sleep(0.5)
         return 1
     except KeyboardInterrupt:
         return 0

@@ -7,12 +7,11 @@ and stops the three together on Ctrl-C or SIGTERM.
 """
 from __future__ import annotations
 
-import signal
 import threading
-import time
+from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
+from typing import Iterator
 from urllib.parse import urlsplit
 
 from bot import launcher
@@ -89,29 +88,18 @@ def start_page_server(s: Settings) -> ThreadingHTTPServer:
     return httpd
 
 
+@contextmanager
+def page_server(s: Settings) -> Iterator[ThreadingHTTPServer]:
+    httpd = start_page_server(s)
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def web(s: Settings) -> int:
     """`make web`: train if needed, then actions + Rasa (REST + socket.io) + the page server."""
-    model = launcher.ensure_trained(s)
-    token = launcher.auth_token(s)
-    actions = rasa = None
-    httpd: Optional[ThreadingHTTPServer] = None
-
-    def on_term(signum, frame):  # SIGTERM stops everything like Ctrl-C does
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        actions, rasa = launcher.start_stack(s, model, token)
-        httpd = start_page_server(s)
-        print(f"Ready: open {s.web_url}/ (the chat widget talks to {s.rasa_url}). "
-              "Ctrl-C stops everything.", flush=True)
-        while actions.poll() is None and rasa.poll() is None:
-            time.sleep(0.5)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        launcher.stop(rasa, actions)
+    return launcher.serve(s, extra=lambda: page_server(s),
+                          ready=f"Ready: open {s.web_url}/ (the chat widget talks to {s.rasa_url}). "
+                                "Ctrl-C stops everything.")

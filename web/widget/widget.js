@@ -52,11 +52,20 @@
   var local = store("localStorage");
   var tab = store("sessionStorage");
 
-  function el(tag, cls, text) {
+  function el(tag, cls, text, attrs) {
     var node = document.createElement(tag);
     if (cls) { node.className = cls; }
     if (text !== undefined && text !== null) { node.textContent = String(text); }
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k in node && k.indexOf("-") < 0) { node[k] = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
     return node;
+  }
+
+  function button(cls, text, attrs) {
+    var b = el("button", cls, text, attrs);
+    b.type = "button";
+    return b;
   }
 
   function safeUrl(url) {
@@ -81,90 +90,62 @@
     var socket = null, ready = false, wasConnected = false, inFlight = 0, failedText = null;
 
     /* ---------- DOM ---------- */
-    var root = el("div", "aw-root");
-    root.setAttribute("data-admissions-chat", "");
+    var root = el("div", "aw-root", null, { "data-admissions-chat": "" });
     if (data.primaryColor) { root.style.setProperty("--aw-primary", data.primaryColor); }
     if (data.primaryTextColor) { root.style.setProperty("--aw-on-primary", data.primaryTextColor); }
     if (data.accentColor) { root.style.setProperty("--aw-accent", data.accentColor); }
 
-    var launcher = el("button", "aw-launcher");
-    launcher.type = "button";
-    launcher.setAttribute("aria-expanded", "false");
-    launcher.setAttribute("aria-controls", "aw-panel");
-    launcher.setAttribute("aria-label", S.launcher);
+    var launcher = button("aw-launcher", null, { "aria-expanded": "false", "aria-controls": "aw-panel",
+                                                 "aria-label": S.launcher });
     launcher.appendChild(icon());
     launcher.appendChild(el("span", "aw-launcher-text", S.launcherShort));
 
-    var panel = el("section", "aw-panel");
-    panel.id = "aw-panel";
-    panel.hidden = true;
-    panel.setAttribute("role", "dialog");
-    panel.setAttribute("aria-modal", "false");
-    panel.setAttribute("aria-labelledby", "aw-title");
+    var panel = el("section", "aw-panel", null, { id: "aw-panel", hidden: true, role: "dialog",
+                                                  "aria-modal": "false", "aria-labelledby": "aw-title" });
 
     var header = el("div", "aw-header");
-    var title = el("h2", "aw-title", cfg.title);
-    title.id = "aw-title";
-    var reset = el("button", "aw-reset", S.newConversation);
-    reset.type = "button";
-    var close = el("button", "aw-close");
-    close.type = "button";
-    close.setAttribute("aria-label", S.close);
+    var title = el("h2", "aw-title", cfg.title, { id: "aw-title" });
+    var reset = button("aw-reset", S.newConversation);
+    var close = button("aw-close", null, { "aria-label": S.close });
     close.appendChild(el("span", null, "×")).setAttribute("aria-hidden", "true");
     header.appendChild(title);
     header.appendChild(close);
 
-    var privacy = el("div", "aw-privacy");
-    privacy.id = "aw-privacy";
+    var privacy = el("div", "aw-privacy", null, { id: "aw-privacy" });
     privacy.appendChild(el("p", "aw-privacy-title", S.privacyTitle));
     privacy.appendChild(el("p", null, String(S.privacy).replace("{days}", cfg.days)));
-    var privacyOk = el("button", "aw-privacy-ok", S.privacyOk);
-    privacyOk.type = "button";
+    var privacyOk = button("aw-privacy-ok", S.privacyOk);
     privacy.appendChild(privacyOk);
     privacy.hidden = local.get("privacy") === "1";
 
-    var log = el("div", "aw-log");
-    log.setAttribute("role", "log");
-    log.setAttribute("aria-live", "polite");
-    log.setAttribute("aria-label", S.logLabel);
-    log.tabIndex = 0;
+    var log = el("div", "aw-log", null, { role: "log", "aria-live": "polite", "aria-label": S.logLabel,
+                                          tabIndex: 0 });
 
     var typing = el("div", "aw-typing");
     typing.hidden = true;
-    var dots = el("span", "aw-dots");
-    dots.setAttribute("aria-hidden", "true");
+    var dots = el("span", "aw-dots", null, { "aria-hidden": "true" });
     dots.appendChild(el("i"));
     dots.appendChild(el("i"));
     dots.appendChild(el("i"));
     typing.appendChild(dots);
     typing.appendChild(el("span", null, S.typing));
 
-    var status = el("div", "aw-status");
-    status.setAttribute("role", "status");
-    var alertBox = el("div", "aw-alert");
-    alertBox.setAttribute("role", "alert");
+    var status = el("div", "aw-status", null, { role: "status" });
+    var alertBox = el("div", "aw-alert", null, { role: "alert" });
     var alertText = el("p", "aw-alert-text");
-    var retry = el("button", "aw-retry", S.retry);
-    retry.type = "button";
-    retry.hidden = true;
+    var retry = button("aw-retry", S.retry, { hidden: true });
     alertBox.appendChild(alertText);
     alertBox.appendChild(retry);
 
     var form = el("form", "aw-form");
     form.noValidate = true;
-    var label = el("label", "aw-label", S.inputLabel);
-    label.htmlFor = "aw-input";
-    var hint = el("p", "aw-hint", S.inputHint);
-    hint.id = "aw-hint";
-    var input = el("textarea", "aw-input");
-    input.id = "aw-input";
-    input.rows = 2;
-    input.maxLength = parseInt(data.maxChars || "1000", 10);
-    input.placeholder = S.inputPlaceholder;
-    input.setAttribute("aria-describedby", "aw-hint");
-    input.value = tab.get("draft") || "";
-    var sendBtn = el("button", "aw-send", S.send);
-    sendBtn.type = "submit";
+    var label = el("label", "aw-label", S.inputLabel, { htmlFor: "aw-input" });
+    var hint = el("p", "aw-hint", S.inputHint, { id: "aw-hint" });
+    var input = el("textarea", "aw-input", null, {
+      id: "aw-input", rows: 2, maxLength: parseInt(data.maxChars || "1000", 10),
+      placeholder: S.inputPlaceholder, "aria-describedby": "aw-hint", value: tab.get("draft") || ""
+    });
+    var sendBtn = el("button", "aw-send", S.send, { type: "submit" });
     var row = el("div", "aw-row");
     row.appendChild(input);
     row.appendChild(sendBtn);
@@ -261,11 +242,10 @@
       if (custom && Array.isArray(custom.sources) && custom.sources.length) { item.appendChild(renderSources(custom)); }
       if (Array.isArray(entry.buttons) && entry.buttons.length) {
         var group = el("div", "aw-buttons");
-        group.setAttribute("role", "group");
         group.setAttribute("aria-label", S.choices);
+        group.setAttribute("role", "group");
         entry.buttons.forEach(function (b) {
-          var btn = el("button", "aw-choice", b.title);
-          btn.type = "button";
+          var btn = button("aw-choice", b.title);
           btn.disabled = !!entry.used;
           btn.addEventListener("click", function () {
             if (send(String(b.payload || b.title), String(b.title))) {
