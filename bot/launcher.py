@@ -180,9 +180,14 @@ def _await_rasa(s: Settings, token: str, rasa: subprocess.Popen) -> None:
 
 
 def isolated_settings(run_dir: Path, rasa_port: int, action_port: int) -> Settings:
-    """Settings for a private stack (eval, tests, bench): own ports, token and tracker store."""
+    """Settings for a private stack (eval, tests, bench): own ports, token and tracker store.
+
+    No rate limits: these stacks are driven by one client on purpose (hundreds of questions a
+    minute from one IP, sometimes one sender).
+    """
     return replace(load_settings(), rasa_port=rasa_port, action_port=action_port, run_dir=run_dir,
-                   tracker_url=f"sqlite:///{run_dir / 'tracker.db'}", auth_token=uuid.uuid4().hex)
+                   tracker_url=f"sqlite:///{run_dir / 'tracker.db'}", auth_token=uuid.uuid4().hex,
+                   rate_sender_burst=0, rate_ip_burst=0)
 
 
 def warm_up(s: Settings, token: str) -> None:
