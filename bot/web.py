@@ -29,6 +29,7 @@ FILES = {
     "/widget/widget.js": WEB / "widget" / "widget.js",
     "/widget/widget.css": WEB / "widget" / "widget.css",
     "/widget/strings.fr.js": WEB / "widget" / "strings.fr.js",
+    "/widget/dom.js": WEB / "widget" / "dom.js",
     "/widget/vendor/socket.io.min.js": VENDOR,
 }
 

@@ -2,7 +2,7 @@
 
    Embed:  <script src="https://…/widget/widget.js" defer data-server-url="https://bot.example.fr"
                    data-title="…" data-greeting="…" data-primary-color="#1a4e8a"></script>
-   The stylesheet, the French strings (strings.fr.js) and the socket.io client (vendor/) are
+   The stylesheet, the French strings (strings.fr.js), DOM helpers (dom.js) and the socket.io client (vendor/) are
    loaded from the same folder as this file: nothing comes from a third-party host.
 
    Safety: every text from the bot or the visitor goes through textContent, never innerHTML;
@@ -16,14 +16,15 @@
   var data = script.dataset;
   var KEY = "admissions-chat:" + (data.storageKey || "default") + ":";
   var MAX_HISTORY = 200;
+  var el, button, safeUrl, local, tab;  // helpers from dom.js, set before start()
 
   function load(src, done) {
-    var el = document.createElement("script");
-    el.src = src;
-    el.async = false;
-    el.onload = done;
-    el.onerror = function () { console.error("admissions-chat: cannot load " + src); };
-    document.head.appendChild(el);
+    var tag = document.createElement("script");
+    tag.src = src;
+    tag.async = false;
+    tag.onload = done;
+    tag.onerror = function () { console.error("admissions-chat: cannot load " + src); };
+    document.head.appendChild(tag);
   }
 
   var css = document.createElement("link");
@@ -34,46 +35,18 @@
   // Keep the host page's own `io` global, if any: ours is only captured by this closure.
   var hostIo = window.io;
   load(base + "strings.fr.js", function () {
-    load(base + "vendor/socket.io.min.js", function () {
-      var io = window.io;
-      if (hostIo === undefined) { delete window.io; } else { window.io = hostIo; }
-      start(io, window.AdmissionsChatStrings || {});
+    load(base + "dom.js", function () {
+      load(base + "vendor/socket.io.min.js", function () {
+        var io = window.io;
+        if (hostIo === undefined) { delete window.io; } else { window.io = hostIo; }
+        var D = window.AdmissionsChatDom;
+        el = D.el; button = D.button; safeUrl = D.safeUrl;
+        local = D.store("localStorage", KEY);
+        tab = D.store("sessionStorage", KEY);
+        start(io, window.AdmissionsChatStrings || {});
+      });
     });
   });
-
-  /* ---------- storage (may be unavailable: private mode, blocked cookies) ---------- */
-  function store(kind) {
-    return {
-      get: function (k) { try { return window[kind].getItem(KEY + k); } catch (e) { return null; } },
-      set: function (k, v) { try { window[kind].setItem(KEY + k, v); } catch (e) { /* not kept */ } },
-      del: function (k) { try { window[kind].removeItem(KEY + k); } catch (e) { /* nothing */ } }
-    };
-  }
-  var local = store("localStorage");
-  var tab = store("sessionStorage");
-
-  function el(tag, cls, text, attrs) {
-    var node = document.createElement(tag);
-    if (cls) { node.className = cls; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k in node && k.indexOf("-") < 0) { node[k] = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
-    });
-    return node;
-  }
-
-  function button(cls, text, attrs) {
-    var b = el("button", cls, text, attrs);
-    b.type = "button";
-    return b;
-  }
-
-  function safeUrl(url) {
-    try {
-      var u = new URL(String(url), window.location.href);
-      return (u.protocol === "http:" || u.protocol === "https:") ? u.href : null;
-    } catch (e) { return null; }
-  }
 
   function start(io, S) {
     var cfg = {
@@ -97,7 +70,7 @@
 
     var launcher = button("aw-launcher", null, { "aria-expanded": "false", "aria-controls": "aw-panel",
                                                  "aria-label": S.launcher });
-    launcher.appendChild(icon());
+    launcher.appendChild(window.AdmissionsChatDom.icon());
     launcher.appendChild(el("span", "aw-launcher-text", S.launcherShort));
 
     var panel = el("section", "aw-panel", null, { id: "aw-panel", hidden: true, role: "dialog",
@@ -160,18 +133,6 @@
     root.appendChild(panel);
     root.appendChild(launcher);
     document.body.appendChild(root);
-
-    function icon() {
-      var ns = "http://www.w3.org/2000/svg";
-      var svg = document.createElementNS(ns, "svg");
-      svg.setAttribute("viewBox", "0 0 24 24");
-      svg.setAttribute("aria-hidden", "true");
-      svg.setAttribute("focusable", "false");
-      var p = document.createElementNS(ns, "path");
-      p.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
-      svg.appendChild(p);
-      return svg;
-    }
 
     /* ---------- messages ---------- */
     function scrollDown() { log.scrollTop = log.scrollHeight; }
