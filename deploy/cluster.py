@@ -34,8 +34,14 @@ from typing import Optional
 from bot import launcher
 from bot.config import ROOT, Settings, load_settings
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DEPLOY = Path(__file__).resolve().parent
+
+
+def pg_bin() -> Path:
+    """Binaries of the newest PostgreSQL that Debian's `postgresql` package installed (15 on
+    Debian 12): not on the PATH, and looked up once the package is there."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
 
 
 @dataclass
@@ -86,19 +92,19 @@ class Cluster:
             pg = pwd.getpwnam("postgres")
             os.chown(data, pg.pw_uid, pg.pw_gid)
             os.chmod(self.run, 0o755)
-        subprocess.run(self._as_pg([str(PG_BIN / "initdb"), "-D", str(data), "-U", "bot", "-A", "trust",
+        subprocess.run(self._as_pg([str(pg_bin() / "initdb"), "-D", str(data), "-U", "bot", "-A", "trust",
                                     "-E", "UTF8", "--no-sync"]), check=True, stdout=subprocess.DEVNULL)
         opts = (f"-p {self.ports.pg} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data} "
                 f"-c max_connections=200" + (" -c fsync=off -c synchronous_commit=off" if self.fast else ""))
-        subprocess.run(self._as_pg([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
+        subprocess.run(self._as_pg([str(pg_bin() / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
                                     str(data / "postgres.log"), "-w", "start"]), check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.ports.pg), "-U", "bot", "rasa"],
+        subprocess.run([str(pg_bin() / "createdb"), "-h", "127.0.0.1", "-p", str(self.ports.pg), "-U", "bot", "rasa"],
                        check=True)
 
     def stop_postgres(self) -> None:
         data = self.run / "pg"
         if (data / "postmaster.pid").exists():
-            subprocess.run(self._as_pg([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            subprocess.run(self._as_pg([str(pg_bin() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start_redis(self) -> None:
