@@ -2,34 +2,37 @@
 
 Input: the message, its NLU result (intent ranking, entities) and the conversation state
 (formation, parcours, last topic and question, pending clarification). Output: a `Decision`
-the action turns into messages and slot events. Pure, so tests drive it directly.
+that `bot.replies` turns into messages. Pure (no disk, no network), so tests drive it directly.
+
+`Answerer.decide` runs these steps in order; the first that decides ends the turn:
+1. `_chosen_entry`     a "Vouliez-vous dire…" button names the entry;
+   `_profile_question` what the visitor says about themselves is remembered (bot.eligibility);
+                        "can I apply to the DEIS?" / "am I dispensed?" are evaluated on it;
+2. `_origin_destination` "après le BUT, le DEIS ?": the origin's further studies and the
+                        destination's admission conditions;
+3. `_off_topic`        the NLU says out of scope: decline, unless a named formation's entry
+                        matches the words well (an entry added since the last training);
+4. `_other_formation`  a formation the assistant does not cover is named alone;
+5. `_topic`            the topic asked (the NLU's, the pending one for "et pour le master ?",
+                        the current one for a short follow-up), or a search over all entries;
+6. `_formations`       named, remembered, or implied by the only formation with matching facts;
+                        else ask which one;
+7. `_answer`           rank each formation's entries (bot.ranking), keep those holding the asked
+                        type of value (a price, a phone…), else "not in my documents";
+8. `_site_only`        site facts (fees, results, address) asked for another town: not known.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Mapping, Optional
 
-import numpy as np
-
+from bot.eligibility import assess_access, assess_dispenses, asks_dispenses, asks_eligibility, describe, read_profile
 from bot.kb.model import GENERAL, Entry, KnowledgeBase
-from bot.kb.search import keyword_hits
-from bot.text import FILLER, content_tokens, fold, tokens
+from bot.ranking import EntryRanker, formations_by_words, keep_typed
+from bot.text import content_tokens, tokens
 
 TOPIC_PREFIX = "ask_"
-# Ranking: score = topic prior + SIM_WEIGHT x word similarity (+ bonuses). The constants were
-# tuned on tests/eval with the project's model; see `make eval`.
-MAIN_PRIOR = 0.5       # the predicted topic always counts at least this much
-RELATED_PRIOR = 0.25   # topics declared related to it
-MIN_PRIOR = 0.15       # an unrelated topic's entries count only when this likely ...
-SIM_STRONG = 0.45      # ... unless its words match the question this well
-SIM_OFF_TOPIC = 0.7    # when the formation has nothing on the topic at all
-SIM_WEIGHT = 4.0       # how much the words count against the classifier's topic
-PARCOURS_BONUS = 0.4
-OTHER_PARCOURS_PENALTY = 0.15
-CODE_BONUS = 0.4       # entries holding a code of the question ("S5", "420", "UF1.3")
 SECOND_ANSWER_MARGIN = 0.3  # two entries this close are both given
-# Low confidence and clarification.
 LOW_TOPIC_CONF = 0.25  # under the fallback threshold, a topic this likely still guides search
 MIN_ANSWER_SIM = 0.05  # an off-topic answer sharing almost no words with the question is not given
 SEARCH_ANSWER = 0.3    # fallback search: answer directly from this similarity
@@ -38,17 +41,9 @@ FOLLOW_UP_WORDS = 4    # a fallback message this short continues the current sub
 OOS_CONF = 0.6         # "out of scope" below this confidence may be overruled ...
 OOS_RUNNER_UP = 0.2    # ... by a question topic at least this likely
 CLEAR_MATCH = 0.7      # ... or by an entry this similar: a staff entry added since the last training
-DISTINCTIVE_MAX_ENTRIES = 4  # a word in more entries than this says nothing about the formation
+SIM_OFF_TOPIC = 0.7    # when the formation has nothing on the topic at all
 COMPARISON_SIM = 0.2   # several formations named: a comparison entry this similar answers
 MAX_FORMATIONS = 3
-PARCOURS_TOPICS = {"definition", "programme", "competences", "debouches", "metier", "parcours"}
-SITE_TOPICS = {"lieu", "frais", "resultats", "admission", "evaluation"}  # facts true of one site only
-KNOWN_PLACES = frozenset({"france", "europe", "etat", "hexagone"})
-QUANTITY_MARGIN = 0.5  # how far below the best entry one with a figure may rank
-_RATE = re.compile(r"\bpar (an|annee|mois|semaine|jour)\b")
-_QUANTITY_ASKED = {"combien", "cb", "cmb", "combiens"}
-_QUANTITY_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "douze",
-                   "vingt", "vingtaine", "trente", "cent", "mille", "demi", "moitie", "maximum"}
 
 
 @dataclass
@@ -58,6 +53,8 @@ class State:
     topic: Optional[str] = None
     question: Optional[str] = None
     pending: bool = False
+    # What the visitor said about themselves (bot.eligibility.read_profile), as the slot keeps it.
+    profile: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -78,6 +75,8 @@ class Turn:
     sure_formation: bool = False
     # Places named in the message (spaCy LOC entities).
     places: list[str] = field(default_factory=list)
+    # Formations in the order they are named, each with the two folded words before its name.
+    named: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +92,17 @@ class Decision:
     # For staff (`faq-try`): the best entries before any filter, as (id, score); not used to decide.
     candidates: list[tuple[str, float]] = field(default_factory=list)
     searched: bool = False  # ranked by the all-entries search (no usable topic)
+    # The entry model's probability of the first entry given (0 when none): sent with the answer.
+    confidence: float = 0.0
+    # assessment (entries[0] is the source entry), ask_profile, profile_noted: the text to send.
+    text: str = ""
+    # The visitor's profile after this turn (None: unchanged).
+    profile: Optional[dict] = None
+
+
+DECISION_KINDS = ("answer", "clarify", "no_info", "suggest", "dont_know", "decline", "other_formation",
+                  "assessment", "ask_profile", "profile_noted")
+AWAITING = "awaiting"  # profile key: the item the assistant asked for ("experience", "diploma")
 
 
 def topic_of(intent: Optional[str]) -> Optional[str]:
@@ -100,43 +110,162 @@ def topic_of(intent: Optional[str]) -> Optional[str]:
 
 
 class Answerer:
-    def __init__(self, kb: KnowledgeBase):
+    """The policy over one knowledge base. `topic_words`: each topic's own words in the NLU
+    training data (bot.vocabulary), read by the caller: the policy reads no file."""
+
+    def __init__(self, kb: KnowledgeBase, topic_words: Optional[Mapping[str, frozenset[str]]] = None):
         self.kb = kb
+        self.rules = kb.rules
+        self.topic_words = topic_words or {}
 
     def decide(self, turn: Turn, state: State) -> Decision:
         kb = self.kb
-        if turn.kb_id and kb.get(turn.kb_id):
-            e = kb.get(turn.kb_id)
-            return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
-                            parcours=e.parcours or state.parcours, question=e.title)
+        chosen = self._chosen_entry(turn, state)
+        if chosen:
+            return chosen
         formations = [f for f in turn.formations if f in kb.formations]
-        if turn.parcours in kb.parcours and not formations:
-            formations = ["but_cs"]  # parcours exist only in the BUT
+        if turn.parcours in kb.parcours and not formations and self.rules.parcours_formation:
+            formations = [self.rules.parcours_formation]  # parcours exist only in one formation
         current = formations[0] if formations else state.formation
         same_formation = not formations or formations[0] == state.formation
         parcours = turn.parcours if turn.parcours in kb.parcours else (
-            state.parcours if current == "but_cs" and same_formation else None)
+            state.parcours if current == self.rules.parcours_formation and same_formation else None)
+        profile = self._read_profile(turn, state)
+        assessed = self._profile_question(turn, state, profile, formations)
+        if assessed:
+            return assessed
+        decision = self._knowledge(turn, state, formations, current, parcours)
+        if profile != state.profile:
+            decision.profile = profile
+        return decision
 
+    def _knowledge(self, turn: Turn, state: State, formations: list[str], current: Optional[str],
+                   parcours: Optional[str]) -> Decision:
+        kb = self.kb
+        text = self._words_compared(turn)
+        ranker = EntryRanker(kb, text)
+        origin = self._origin_destination(turn, ranker)
+        if origin:
+            return origin
         ranking = {k: v for k, v in turn.ranking.items() if k != "nlu_fallback"}
         intent = turn.intent
         if (formations or turn.parcours) and turn.names_only and intent not in ("greet",):
             intent = "inform_formation"
-        topic = topic_of(intent)
-        text = turn.query if turn.query is not None else turn.text
         if intent == "out_of_scope":
-            runner_up = max(((k, v) for k, v in ranking.items() if topic_of(k)), key=lambda kv: kv[1],
-                            default=(None, 0.0))
-            if ranking.get("out_of_scope", 1.0) >= OOS_CONF or runner_up[1] < OOS_RUNNER_UP \
-                    or not turn.sure_formation:
-                # The classifier has not learnt entries added since its training; a near-verbatim
-                # match of one of their questions is answered rather than refused.
-                found = self.kb.ranker.search(text, allowed=self._allowed(formations), limit=1)
-                if found and found[0][1] >= CLEAR_MATCH:
-                    return self._search(text, formations, state)
+            intent = self._off_topic(turn, state, ranking)
+            if intent is None:
+                found = self._search(text, formations, state, ranker)
+                if found.kind == "answer" and found.scores and found.scores[0][1] >= CLEAR_MATCH:
+                    return found
                 return Decision("decline", formation=current, parcours=parcours)
-            intent, topic = runner_up[0], topic_of(runner_up[0])  # a hesitant "out of scope"
         if turn.other_formation and not formations and not turn.parcours:
             return Decision("other_formation", formation=state.formation, parcours=state.parcours)
+        topic, text, priors = self._topic(intent, ranking, turn, state, text, formations)
+        if text != ranker.text:
+            ranker = EntryRanker(kb, text)
+        if topic is None or topic not in kb.topics:
+            return self._search(text, formations, state, ranker)
+        formations = self._formations(formations, state, topic, text, priors, ranker)
+        if not formations:
+            return Decision("clarify", topic=topic, question=text, parcours=parcours)
+        decision = self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours, ranker)
+        return self._site_only(decision, turn, formations)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _chosen_entry(self, turn: Turn, state: State) -> Optional[Decision]:
+        e = self.kb.get(turn.kb_id) if turn.kb_id else None
+        if e is None:
+            return None
+        return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
+                        parcours=e.parcours or state.parcours, question=e.title, confidence=1.0)
+
+    def _read_profile(self, turn: Turn, state: State) -> dict:
+        rules = self.kb.eligibility
+        if rules is None:
+            return state.profile
+        known = {k: v for k, v in state.profile.items() if k != AWAITING}
+        return read_profile(rules, turn.text, known, expecting_years=state.profile.get(AWAITING) == "experience")
+
+    def _profile_question(self, turn: Turn, state: State, profile: dict,
+                          formations: list[str]) -> Optional[Decision]:
+        """"Can I apply to the DEIS?", "am I dispensed?" with a known profile; a profile answer
+        to the item asked for; or a profile stated alone ("je suis infirmière")."""
+        rules = self.kb.eligibility
+        if rules is None:
+            return None
+        deis = "deis" in formations or (not formations and state.formation == "deis")
+        facts = {k: v for k, v in profile.items() if k not in (AWAITING, "experience_social")}
+        told = profile != {k: v for k, v in state.profile.items() if k != AWAITING}
+        awaited = bool(state.profile.get(AWAITING)) and told
+        if not facts or not (deis or awaited or (not formations and told)):
+            return None
+        if asks_dispenses(rules, turn.text) and (deis or not formations):
+            result = assess_dispenses(rules, profile)
+        elif (asks_eligibility(rules, turn.text) and deis) or awaited:
+            result = assess_access(rules, profile)
+        elif told and not formations and "?" not in turn.text:
+            return Decision("profile_noted", text=rules.messages["noted"].format(profile=describe(rules, profile)),
+                            formation=state.formation, profile=profile)
+        else:
+            return None
+        entry = self.kb.get(result.entry_id)
+        if result.kind == "ask" or entry is None:
+            awaiting = "diploma" if result.text == rules.messages["ask_diploma"] else "experience"
+            return Decision("ask_profile", text=result.text, formation="deis", topic="prerequis",
+                            profile={**profile, AWAITING: awaiting})
+        return Decision("assessment", [entry], topic=entry.topic, formation="deis", question=turn.text,
+                        text=result.text, profile=profile, confidence=1.0)
+
+    def _words_compared(self, turn: Turn) -> str:
+        """The question without the formation's name, unless the name is what is asked about."""
+        query = turn.query if turn.query is not None else turn.text
+        asks_meaning = set(tokens(turn.text)) & self.rules.meaning_words
+        if asks_meaning and len(content_tokens(query)) <= 3 and not turn.names_only:
+            return turn.text  # "Que signifie DEIS ?", "VTD ça veut dire quoi ?"
+        return query
+
+    def _origin_destination(self, turn: Turn, ranker: EntryRanker) -> Optional[Decision]:
+        """Two formations named, one as where the visitor comes from: answer both halves."""
+        named = [(f, before) for f, before in turn.named if f in self.kb.formations]
+        if len({f for f, _ in named}) != 2 or not self.rules.origin_topic:
+            return None
+        words = tokens(turn.text)
+        origins = [f for f, before in named if set(before.split()) & self.rules.origin_before_name]
+        if not origins and set(words[-3:]) & self.rules.origin_after_destination:
+            origins = [named[-1][0]]  # "le DEIS après le master ?" has its marker before the name
+        if len(set(origins)) != 1:
+            return None
+        origin = origins[0]
+        destination = next(f for f, _ in named if f != origin)
+        entries = []
+        for formation, topics in ((origin, (self.rules.origin_topic,)), (destination, self.rules.destination_topics)):
+            if not topics:
+                continue
+            priors = {t: 1.0 for t in topics}
+            ranked = [r for r in ranker.rank(formation, priors, None) if r.entry.topic in topics]
+            if ranked:
+                entries.append(ranked[0].entry)
+        if not entries:
+            return None
+        return Decision("answer", entries, topic=entries[-1].topic, formation=destination,
+                        question=turn.query or turn.text, confidence=1.0)
+
+    def _off_topic(self, turn: Turn, state: State, ranking: dict[str, float]) -> Optional[str]:
+        """The intent to use for a message the NLU thinks out of scope, or None to decline."""
+        if state.topic and self.rules.is_follow_up(turn.text):
+            return "nlu_fallback"  # "et de théorie ?": the current subject goes on
+        runner_up = max(((k, v) for k, v in ranking.items() if topic_of(k)), key=lambda kv: kv[1],
+                        default=(None, 0.0))
+        if ranking.get("out_of_scope", 1.0) >= OOS_CONF or runner_up[1] < OOS_RUNNER_UP \
+                or not turn.sure_formation:
+            return None
+        return runner_up[0]  # a hesitant "out of scope" about a named formation
+
+    def _topic(self, intent: Optional[str], ranking: dict[str, float], turn: Turn, state: State,
+               text: str, formations: list[str]) -> tuple[Optional[str], str, dict[str, float]]:
+        """(topic, words to compare, topic priors) for this turn."""
+        topic = topic_of(intent)
         priors = {topic_of(k): v for k, v in ranking.items() if topic_of(k)}
         if intent == "nlu_fallback":
             best = max(ranking.items(), key=lambda kv: kv[1], default=(None, 0.0))
@@ -144,173 +273,109 @@ class Answerer:
                 topic = topic_of(best[0])
             elif state.topic and len(content_tokens(text)) <= FOLLOW_UP_WORDS:
                 # "et le jeudi aprem ?": an elliptical follow-up stays on the current subject.
-                topic, priors = state.topic, {state.topic: MAIN_PRIOR}
+                topic, priors = state.topic, {state.topic: 0.5}
         elif intent == "inform_formation" or (topic is None and formations and turn.names_only):
             if state.topic and state.question:
                 topic, text, priors = state.topic, state.question, {state.topic: 1.0}
             else:
                 topic, priors = "definition", {"definition": 1.0}
+        return topic, text, priors
 
-        if topic is None or topic not in kb.topics:
-            return self._search(text, formations, state)
-        if not formations and state.formation:
-            formations = [state.formation]
-        if not formations:
-            formations = self._infer_formations(topic, text)
-            if not formations:
-                return Decision("clarify", topic=topic, question=text, parcours=parcours)
-        decision = self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours)
+    def _formations(self, formations: list[str], state: State, topic: str, text: str,
+                    priors: dict[str, float], ranker: EntryRanker) -> list[str]:
+        if formations:
+            return formations
+        if state.formation:
+            return [state.formation]
+        by_words = formations_by_words(self.kb, topic, text, self.topic_words.get(topic, frozenset()))
+        if by_words:
+            return by_words
+        implied = ranker.implied_formation(ranker.priors(topic, priors, None))
+        if implied:
+            return [implied]
+        if not self.kb.topics[topic].needs_formation:
+            forms = self.kb.formations_with_topic(topic)
+            if len(forms) == 1:
+                return forms
+            if forms:
+                combined = ranker.combined()
+                best = max((i for i, e in enumerate(self.kb.entries) if e.topic == topic),
+                           key=lambda i: combined[i])
+                return [self.kb.entries[best].formation]
+        return []
+
+    def _answer(self, topic: str, text: str, priors: dict[str, float], formations: list[str],
+                parcours: Optional[str], ranker: EntryRanker) -> Decision:
+        kb = self.kb
+        priors = ranker.priors(topic, priors, parcours)
+        if len(formations) > 1:
+            # Several formations named: a comparison entry answers better than one per formation.
+            general = ranker.rank(GENERAL, priors, None)
+            if general and (general[0].entry.topic == topic or general[0].similarity >= COMPARISON_SIM):
+                formations = [GENERAL]
+        entries, missing, scores, candidates = [], [], [], []
+        confidence = 0.0
+        wanted = {topic, *kb.topics[topic].related}
+        for f in formations:
+            ranked = ranker.rank(f, priors, parcours if f == self.rules.parcours_formation else None)
+            candidates += [(r.entry.id, round(r.score, 3)) for r in ranked[:5]]
+            if f == self.rules.parcours_formation and parcours and topic in self.rules.parcours_topics:
+                # A named parcours: its own entry answers "what, which jobs, which content".
+                ranked = [r for r in ranked if r.entry.parcours == parcours] or ranked
+            if ranked and not any(e.formation == f and e.topic in wanted for e in kb.entries):
+                # Nothing on this subject for this formation: only a near-verbatim match may answer.
+                ranked = [r for r in ranked if r.similarity >= SIM_OFF_TOPIC]
+            ranked = keep_typed(kb, ranked, text)
+            scores += [(r.entry.id, round(r.score, 3)) for r in ranked[:3]]
+            if ranked and (ranked[0].entry.topic == topic or ranked[0].similarity >= MIN_ANSWER_SIM):
+                entries.append(ranked[0].entry)
+                confidence = confidence or ranked[0].probability
+                if len(formations) == 1 and len(ranked) > 1 and ranked[0].score - ranked[1].score < SECOND_ANSWER_MARGIN:
+                    entries.append(ranked[1].entry)  # too close to call: both short answers help more than a guess
+            else:
+                missing.append(f)
+        if formations == [GENERAL] and not entries:
+            return Decision("dont_know", topic=topic, question=text, scores=scores, candidates=candidates)
+        kind = "answer" if entries else "no_info"
+        last = next((f for f in reversed(formations) if f != GENERAL), None)
+        return Decision(kind, entries, [f for f in missing if f != GENERAL], topic=topic, formation=last,
+                        parcours=parcours, question=text, scores=scores, candidates=candidates,
+                        confidence=round(confidence, 3))
+
+    def _site_only(self, decision: Decision, turn: Turn, formations: list[str]) -> Decision:
         if decision.kind == "answer" and self._unknown_places(turn.places) and \
-                any(e.topic in SITE_TOPICS for e in decision.entries):
+                any(e.topic in self.rules.site_topics for e in decision.entries):
             # The documents describe one site per formation; another town's facts are unknown.
             decision.no_info = [e.formation for e in decision.entries if e.formation != GENERAL] or formations
             decision.kind, decision.entries = "no_info", []
         return decision
 
+    # -- helpers ----------------------------------------------------------------------------
+
     def _unknown_places(self, places: list[str]) -> list[str]:
-        vocab = self.kb.vocabulary | KNOWN_PLACES
+        vocab = self.kb.vocabulary | self.rules.known_places
         return [p for p in places if p[:1].isupper() and not any(c.isdigit() for c in p)
                 and not set(tokens(p)) & vocab]
 
     def _slot_formation(self, e: Entry, state: State) -> Optional[str]:
         return e.formation if e.formation != GENERAL else state.formation
 
-    def _infer_formations(self, topic: str, text: str) -> list[str]:
-        hits = {e.formation for e in keyword_hits(self.kb.entries, text)}
-        if len(hits) == 1:
-            return list(hits)
-        distinctive = self._distinctive_formations(topic, text)
-        if len(distinctive) == 1:
-            return list(distinctive)
-        if not self.kb.topics[topic].needs_formation:
-            forms = self.kb.formations_with_topic(topic)
-            if len(forms) == 1:
-                return forms
-            if forms:
-                sims = self.kb.ranker.scores(text)
-                best = max((i for i, e in enumerate(self.kb.entries) if e.topic == topic),
-                           key=lambda i: sims[i])
-                return [self.kb.entries[best].formation]
-        return []
-
-    def _distinctive_formations(self, topic: str, text: str) -> set[str]:
-        """Formations pointed at by rare words of the question ("S3", "420 h", "mardi").
-
-        Words of the topic itself ("coûte" for fees) do not count: they would make every
-        vague question look like one about the only formation the documents detail.
-        """
-        from bot.vocabulary import intent_words
-        topic_vocab = intent_words(f"{TOPIC_PREFIX}{topic}")
-        found: set[str] = set()
-        for word in set(content_tokens(text)) - FILLER - topic_vocab:
-            owners = self.kb.entries_by_word.get(word, ())
-            limit = DISTINCTIVE_MAX_ENTRIES * (2 if any(c.isdigit() for c in word) else 1)
-            if 0 < len(owners) <= limit:
-                forms = {e.formation for e in owners} - {GENERAL}
-                if len(forms) == 1:
-                    found |= forms
-                elif forms:
-                    return set()
-        return found
-
-    @staticmethod
-    def _asks_quantity(text: str) -> bool:
-        return bool(_QUANTITY_ASKED & set(tokens(text)))
-
-    @staticmethod
-    def _has_quantity(entry: Entry) -> bool:
-        words = set(tokens(entry.answer))  # ordinals such as "1re", "S1" are not quantities
-        return bool(words & _QUANTITY_WORDS or any(w.isdigit() for w in words) or _RATE.search(fold(entry.answer)))
-
-    def _priors(self, topic: str, priors: dict[str, float], parcours: Optional[str]) -> dict[str, float]:
-        out = dict(priors)
-        out[topic] = max(out.get(topic, 0.0), MAIN_PRIOR)
-        for r in self.kb.topics[topic].related:
-            out[r] = max(out.get(r, 0.0), RELATED_PRIOR)
-        if parcours and topic in PARCOURS_TOPICS:
-            # "et le VTD, ça mène à quoi ?": the parcours' own entry is about exactly that.
-            out["parcours"] = max(out.get("parcours", 0.0), MAIN_PRIOR)
-        return out
-
-    def _rank(self, formation: str, topic: str, priors: dict[str, float], sims: np.ndarray,
-              parcours: Optional[str]) -> list[tuple[Entry, float, float]]:
-        ranked = []
-        for i, e in enumerate(self.kb.entries):
-            if e.formation != formation:
-                continue
-            prior, sim = priors.get(e.topic, 0.0), float(sims[i])
-            if prior < MIN_PRIOR and sim < SIM_STRONG:
-                continue
-            score = prior + SIM_WEIGHT * sim
-            if e.parcours and parcours:
-                if e.parcours != parcours:
-                    continue
-                score += PARCOURS_BONUS
-            elif e.parcours:
-                score -= OTHER_PARCOURS_PENALTY
-            ranked.append((e, score, sim))
-        return sorted(ranked, key=lambda r: -r[1])
-
-    def _answer(self, topic: str, text: str, priors: dict[str, float], formations: list[str],
-                parcours: Optional[str]) -> Decision:
-        priors = self._priors(topic, priors, parcours)
-        sims = self.kb.ranker.scores(text)
-        codes = {w for w in tokens(text) if any(c.isdigit() for c in w)}
-        coded = {e.id for c in codes for e in self.kb.entries_by_word.get(c, ())}
-        for i, e in enumerate(self.kb.entries):
-            if e.id in coded:
-                sims[i] += CODE_BONUS / SIM_WEIGHT
-        if len(formations) > 1:
-            # Several formations named: a comparison entry answers better than one per formation.
-            general = sorted(((e, priors.get(e.topic, 0.0) + SIM_WEIGHT * sims[i], sims[i])
-                              for i, e in enumerate(self.kb.entries) if e.formation == GENERAL),
-                             key=lambda r: -r[1])
-            if general and (general[0][0].topic == topic or general[0][2] >= COMPARISON_SIM):
-                formations = [GENERAL]
-        entries, missing, scores, candidates = [], [], [], []
-        wanted = {topic, *self.kb.topics[topic].related}
-        for f in formations:
-            ranked = self._rank(f, topic, priors, sims, parcours if f == "but_cs" else None)
-            candidates += [(e.id, round(sc, 3)) for e, sc, _ in ranked[:5]]
-            if f == "but_cs" and parcours and topic in PARCOURS_TOPICS:
-                # A named parcours: its own entry answers "what, which jobs, which content".
-                ranked = [r for r in ranked if r[0].parcours == parcours] or ranked
-            if ranked and not any(e.formation == f and e.topic in wanted for e in self.kb.entries):
-                # Nothing on this subject for this formation: only a near-verbatim match may answer.
-                ranked = [r for r in ranked if r[2] >= SIM_OFF_TOPIC]
-            if ranked and self._asks_quantity(text):
-                # "Combien…?": only an entry that gives a figure can answer it.
-                best = ranked[0][1]
-                ranked = [r for r in ranked if self._has_quantity(r[0]) and best - r[1] < QUANTITY_MARGIN]
-            scores += [(e.id, round(s, 3)) for e, s, _ in ranked[:3]]
-            if ranked and (ranked[0][0].topic == topic or ranked[0][2] >= MIN_ANSWER_SIM):
-                entries.append(ranked[0][0])
-                if len(formations) == 1 and len(ranked) > 1 and ranked[0][1] - ranked[1][1] < SECOND_ANSWER_MARGIN:
-                    entries.append(ranked[1][0])  # too close to call: both short answers help more than a guess
-            else:
-                missing.append(f)
-        kind = "answer" if entries else "no_info"
-        last = next((f for f in reversed(formations) if f != GENERAL), None)
-        return Decision(kind, entries, missing, topic=topic, formation=last,
-                        parcours=parcours, question=text, scores=scores, candidates=candidates)
-
-    def _allowed(self, formations: list[str]) -> Optional[list[str]]:
-        if not formations:
-            return None
-        return [e.id for e in self.kb.entries if e.formation in formations or e.formation == GENERAL]
-
-    def _search(self, text: str, formations: list[str], state: State) -> Decision:
-        allowed = self._allowed(formations)
-        ranked = self.kb.ranker.search(text, allowed=allowed, limit=5)
-        candidates = [(e.id, round(s, 3)) for e, s in ranked]
-        found = ranked[:3]
-        scores = [(e.id, round(s, 3)) for e, s in found]
+    def _search(self, text: str, formations: list[str], state: State, ranker: EntryRanker) -> Decision:
+        """No usable topic: the best entries of the named formations (or all) by their words."""
+        allowed = set(formations) | {GENERAL} if formations else None
+        combined = ranker.combined()
+        order = sorted((i for i, e in enumerate(self.kb.entries) if allowed is None or e.formation in allowed),
+                       key=lambda i: -combined[i])[:5]
+        candidates = [(self.kb.entries[i].id, round(float(ranker.sims[i]), 3)) for i in order]
+        found = [(self.kb.entries[i], float(ranker.sims[i]), float(ranker.model[i])) for i in order[:3]]
+        scores = [(e.id, round(s, 3)) for e, s, _ in found]
         formation = formations[0] if formations else state.formation
         if found and found[0][1] >= SEARCH_ANSWER:
             e = found[0][0]
             return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
-                            question=text, scores=scores, candidates=candidates, searched=True)
-        options = [e for e, s in found if s >= SEARCH_SUGGEST]
+                            question=text, scores=scores, candidates=candidates, searched=True,
+                            confidence=round(found[0][2], 3))
+        options = [e for e, s, _ in found if s >= SEARCH_SUGGEST]
         if options:
             return Decision("suggest", options, formation=formation, scores=scores, candidates=candidates,
                             searched=True)

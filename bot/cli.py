@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     sub.add_parser("shell", help="talk to the assistant in the terminal").set_defaults(fn=_shell)
     sub.add_parser("web", help="demo page with the chat widget + Rasa (socket.io) + actions").set_defaults(fn=_web)
     p = sub.add_parser("eval", help="accuracy report on the project's question sets")
-    p.add_argument("--sets", default=str(ROOT / "tests" / "eval"))
+    p.add_argument("--sets", default=None, help="one folder of sets (default: the dev and blind sets)")
     p.add_argument("--out", default=str(ROOT / "reports"))
     p.add_argument("--url", default=None, help="a running server; default: start one")
     p.set_defaults(fn=_eval)

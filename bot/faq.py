@@ -19,9 +19,7 @@ from bot.config import ROOT, Settings
 from bot.kb.loader import check_knowledge
 from bot.kb.messages import STAFF
 from bot.kb.model import KnowledgeBase
-
-FORMATION_ORDER = ("but_cs", "master_cmc", "deis")
-
+from bot.replies import replies_for
 
 def faq_check(s: Settings) -> int:
     try:
@@ -90,39 +88,18 @@ def _fill(template: str, **values: str) -> str:
 
 
 def reply_lines(kb: KnowledgeBase, decision, responses: dict[str, str]) -> list[str]:
-    """The messages the action server would send for a decision (same responses, same order)."""
-    lines: list[str] = []
-    if decision.kind == "answer":
-        for e in decision.entries:
-            titles = kb.source_titles(e)
-            key = "utter_kb_answer" if len(titles) == 1 else "utter_kb_answer_many"
-            lines.append(_fill(responses[key], answer=e.answer, sources=" ; ".join(titles)))
-    if decision.kind in ("answer", "no_info"):
-        topic = kb.topics[decision.topic].label if decision.topic in kb.topics else ""
-        for f in decision.no_info:
-            form = kb.formations.get(f)
-            if form:
-                lines.append(_fill(responses["utter_no_info"], topic=topic, formation=form.label,
-                                   where=form.where_to_ask))
-    elif decision.kind == "clarify":
-        lines.append("\n".join([responses["utter_ask_formation"]] + [
-            STAFF["try_button"].format(title=kb.formations[f].short) for f in FORMATION_ORDER if f in kb.formations]))
-    elif decision.kind == "suggest":
-        lines.append("\n".join([responses["utter_did_you_mean"]] + [
-            STAFF["try_button"].format(title=e.title) for e in decision.entries]))
-    else:
-        key = {"dont_know": "utter_dont_know", "decline": "utter_out_of_scope",
-               "other_formation": "utter_other_formation"}.get(decision.kind)
-        if key:
-            lines.append(responses[key])
+    """The messages the action server sends for a decision (the same `bot.replies`), as text."""
+    lines = []
+    for reply in replies_for(kb, decision):
+        text = _fill(responses.get(reply.response, ""), **reply.values)
+        lines.append("\n".join([text] + [STAFF["try_button"].format(title=b["title"]) for b in reply.buttons]))
     return lines
 
 
 def faq_try(s: Settings, text: str, formation: Optional[str] = None) -> int:
-    from rasa_sdk import Tracker
-
-    from actions.answer import read_turn
     from bot.answering import Answerer, State
+    from bot.turns import read_turn
+    from bot.vocabulary import topic_words
 
     try:
         parsed = parse(s, text)
@@ -157,15 +134,13 @@ def faq_try(s: Settings, text: str, formation: Optional[str] = None) -> int:
         print(STAFF["try_reply"])
         print(_indent(responses.get(key) or responses.get("utter_default", "")))
         return 0
-    slots = {"formation": formation, "parcours": None, "topic": None, "question": None, "pending": None}
-    tracker = Tracker("faq-try", slots, parsed, [], False, None, {}, "action_listen")
-    turn = read_turn(kb, tracker)
+    turn = read_turn(kb, parsed)
     if name == "greet" and not turn.formations and not turn.parcours:  # as action_answer does
         print(STAFF["try_decision"].format(kind=STAFF["try_fixed"].format(action="utter_greet")))
         print(STAFF["try_reply"])
         print(_indent(responses["utter_greet"]))
         return 0
-    decision = Answerer(kb).decide(turn, State(formation=formation))
+    decision = Answerer(kb, topic_words(kb)).decide(turn, State(formation=formation))
     print(STAFF["try_decision"].format(kind=STAFF.get(f"kind_{decision.kind}", decision.kind)))
     given = {e.id for e in decision.entries}
     for e in decision.entries:

@@ -6,11 +6,12 @@ de…"), so the bare word only counts where it cannot be read as "goal".
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from bot.kb.model import KnowledgeBase
-from bot.text import fold, fold_with_offsets
+from bot.text import fold, fold_with_offsets, without_spans
 
 _WORD = re.compile(r"[a-z0-9]+")
 _GOAL_AFTER = {"de", "du", "d", "des", "est", "etait", "pour", "premier", "principal", "ultime"}
@@ -106,3 +107,31 @@ def formations_in(mentions: Iterable[Mention]) -> list[str]:
 
 def parcours_in(mentions: Iterable[Mention]) -> Optional[str]:
     return next((m.id for m in mentions if m.kind == "parcours"), None)
+
+
+_finders: dict[tuple, MentionFinder] = {}
+
+
+def _names_key(kb: KnowledgeBase) -> tuple:
+    return (tuple((f.id, f.aliases, f.hints) for f in kb.formations.values()),
+            tuple((p.id, p.aliases) for p in kb.parcours.values()), kb.other_formations)
+
+
+def strip_names(kb: KnowledgeBase, text: str) -> str:
+    """The text without the sure names of formations and parcours, as the policy compares it.
+
+    Hints ("CAFERUIS", "Montpellier") stay: they are also the subject of a question. Memoised
+    per set of names: a reload of the base strips only the texts it has not seen.
+    """
+    key = _names_key(kb)
+    if key not in _finders:
+        _finders.clear()
+        _strip.cache_clear()
+        _finders[key] = MentionFinder(kb)
+    return _strip(key, text)
+
+
+@lru_cache(maxsize=65536)
+def _strip(key: tuple, text: str) -> str:
+    spans = [(m.start, m.end) for m in _finders[key].find(text) if m.strong and m.kind in ("formation", "parcours")]
+    return without_spans(text, spans)

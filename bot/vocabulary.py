@@ -43,3 +43,14 @@ def known_words(kb: KnowledgeBase, nlu_dir: Path = ROOT / "data" / "nlu") -> fro
         _cache.clear()
         _cache[kb.version] = kb.vocabulary | _nlu_words(nlu_dir)
     return _cache[kb.version]
+
+
+_topic_cache: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def topic_words(kb: KnowledgeBase, nlu_dir: Path = ROOT / "data" / "nlu") -> dict[str, frozenset[str]]:
+    """Each topic's own words in the NLU training data, for the policy (which reads no file)."""
+    if kb.version not in _topic_cache:
+        _topic_cache.clear()
+        _topic_cache[kb.version] = {t: intent_words(f"ask_{t}", nlu_dir=nlu_dir) for t in kb.topics}
+    return _topic_cache[kb.version]

@@ -4,8 +4,12 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 
+from bot.config import ROOT
+from bot.eligibility import build_eligibility
+from bot.kb.rules import build_rules
 from bot.kb import Entry, Formation, KnowledgeBase, Parcours, SourceDoc, SourceRef, Topic
 
 
@@ -51,7 +55,17 @@ def tiny_kb() -> KnowledgeBase:
         _entry("general.duree.comparaison", "general", "duree", "BUT 3 ans, master 2 ans, DEIS six semestres.",
                ("lequel est le plus court ?",), doc="doc-deis"),
     )
-    return KnowledgeBase(formations, parcours, topics, sources, entries, version="tiny")
+    return KnowledgeBase(formations, parcours, topics, sources, entries, version="tiny",
+                         rules=build_rules(_yaml("rules.yml"), set(_yaml("topics.yml")["topics"]), set(formations), _fail),
+                         eligibility=build_eligibility(_yaml("eligibility.yml"), _fail))
+
+
+def _yaml(name: str):
+    return yaml.safe_load((ROOT / "knowledge" / name).read_text(encoding="utf-8"))
+
+
+def _fail(key: str, **values) -> None:
+    raise AssertionError(f"{key}: {values}")
 
 
 def make_tracker(text: str, intent: Optional[str], confidence: float = 0.95, entities: list | None = None,
@@ -60,7 +74,8 @@ def make_tracker(text: str, intent: Optional[str], confidence: float = 0.95, ent
     latest = {"text": text, "intent": {"name": intent, "confidence": confidence},
               "intent_ranking": [{"name": k, "confidence": v} for k, v in ranking.items()],
               "entities": entities or [], **extra}
-    all_slots = {"formation": None, "parcours": None, "topic": None, "question": None, "pending": None}
+    all_slots = {"formation": None, "parcours": None, "topic": None, "question": None, "pending": None,
+                 "profile": None}
     all_slots.update(slots or {})
     return Tracker("test-user", all_slots, latest, [], False, None, {}, "action_listen")
 

@@ -15,6 +15,8 @@ from typing import Any, Optional
 import yaml
 
 from bot.kb.checks import ERROR, EXPIRED, WARNING, Collector, check_entry, cross_checks
+from bot.eligibility import build_eligibility
+from bot.kb.rules import build_rules
 from bot.kb.model import Entry, Formation, KnowledgeBase, Parcours, SourceDoc, Topic
 from bot.text import fold
 
@@ -145,7 +147,8 @@ def _meta(root: Path, out: Collector):
 
 def knowledge_files(root: Path) -> list[Path]:
     """Every file whose change alters the knowledge base (used for versioning and reload)."""
-    return [root / "sources.yml", root / "formations.yml", root / "topics.yml",
+    return [root / "sources.yml", root / "formations.yml", root / "topics.yml", root / "rules.yml",
+            root / "eligibility.yml",
             *sorted((root / "entries").glob("**/*.yml"))]
 
 
@@ -158,6 +161,12 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
     root, today = Path(root), today or date.today()
     out = Collector(root)
     sources, aliases, formations, parcours, topics, others = _meta(root, out)
+    rules_path = root / "rules.yml"
+    rules = build_rules(_read_yaml(rules_path, out), set(topics), set(formations),
+                        lambda key, **kw: out.add(rules_path, 0, "", key, **kw))
+    elig_path = root / "eligibility.yml"
+    eligibility = build_eligibility(_read_yaml(elig_path, out) if elig_path.is_file() else None,
+                                    lambda key, **kw: out.add(elig_path, 0, "", key, **kw))
     ctx = {"sources": sources, "source_aliases": aliases, "formations": formations,
            "parcours": parcours, "topics": topics}
     entries: list[Entry] = []
@@ -173,6 +182,10 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
                 entries.append(entry)
                 question_lines[(entry.file, entry.line)] = (raw.get("__items__") or {}).get("questions") or []
     cross_checks(entries, question_lines, out)
+    known = {e.id for e in entries}
+    for ref in (eligibility.conditions_entry, eligibility.dispenses_entry) if eligibility else ():
+        if ref not in known:
+            out.add(elig_path, 0, "", "unknown_entry", value=ref)
     errors, warnings = out.of(ERROR, EXPIRED), out.of(WARNING)
     if out.of(ERROR):
         return Report(errors, warnings, None)
@@ -183,7 +196,8 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
     kb = KnowledgeBase(formations=formations, parcours=parcours, topics=topics, sources=sources,
                        entries=tuple(e for e in entries if e.id not in expired),
                        version=digest.hexdigest()[:12], other_formations=others,
-                       warnings=tuple(warnings), expired=tuple(out.of(EXPIRED)))
+                       warnings=tuple(warnings), expired=tuple(out.of(EXPIRED)), rules=rules,
+                       eligibility=eligibility)
     return Report(errors, warnings, kb)
 
 

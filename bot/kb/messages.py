@@ -28,6 +28,8 @@ MESSAGES = {
     "missing_file": "fichier introuvable : {value}.",
     "bad_url": "lien « {value} » refusé : seuls les liens commençant par http:// ou https:// sont affichés aux visiteurs.",
     "no_entries": "aucune fiche trouvée dans {value}.",
+    "unknown_entry": "fiche inconnue « {value} » : indiquez l'identifiant d'une fiche existante.",
+    "bad_pattern": "motif « {value} » invalide dans « {where} » ({detail}) : corrigez l'expression régulière.",
 }
 
 STAFF = {
@@ -49,7 +51,7 @@ STAFF = {
     "try_decision": "Décision : {kind}",
     "try_chosen": "Fiche choisie : {id} — {title} ({where})",
     "try_ranking": "Fiches envisagées ({how} ; * = donnée) :",
-    "how_topic": "score = probabilité du sujet + 4 × ressemblance des mots",
+    "how_topic": "score = probabilité du sujet + 4 × (ressemblance des mots + 0,6 × probabilité de la fiche selon le modèle)",
     "how_search": "score = ressemblance des mots, de 0 à 1 : réponse dès 0,30, propositions dès 0,18",
     "try_no_ranking": "Aucune fiche envisagée.",
     "try_reply": "Réponse de l'assistant :",

@@ -4,8 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
+from bot.kb.rules import Rules
+
+if TYPE_CHECKING:
+    from bot.eligibility import Eligibility
 from bot.text import tokens
 
 GENERAL = "general"
@@ -87,6 +91,10 @@ class KnowledgeBase:
     # Non-blocking findings of the validation: review warnings, and expired entries left out.
     warnings: tuple[str, ...] = ()
     expired: tuple[str, ...] = ()
+    # How questions are read (knowledge/rules.yml): answer types, origin words, site topics…
+    rules: Rules = field(default_factory=Rules)
+    # Who can apply, and the diploma table (knowledge/eligibility.yml); None when absent.
+    eligibility: Optional["Eligibility"] = None
     _by_id: dict[str, Entry] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -143,6 +151,13 @@ class KnowledgeBase:
         for name in (*names, *self.other_formations):
             words.update(tokens(name))
         return frozenset(words)
+
+    @cached_property
+    def entry_model(self):
+        """The entry classifier (bot.kb.retriever), trained on this base's entries."""
+        from bot.kb.retriever import EntryModel
+        from bot.mentions import strip_names
+        return EntryModel(self.entries, strip=lambda text: strip_names(self, text))
 
     @cached_property
     def ranker(self):

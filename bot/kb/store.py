@@ -83,7 +83,7 @@ def reload(root: Path) -> bool:
         return False
     # Build here, not in a visitor's request, the indexes this process used on the old base
     # (the action server searches; Rasa's NLU only needs names and known words).
-    for name in ("entries_by_word", "vocabulary", "ranker"):
+    for name in ("entries_by_word", "vocabulary", "ranker", "entry_model"):
         if _kb is None or name in vars(_kb):
             getattr(kb, name)
     _log_warnings(kb)

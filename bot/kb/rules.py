@@ -1,0 +1,118 @@
+"""The rules and vocabularies the assistant reasons with (`knowledge/rules.yml`), validated.
+
+Facts live in the entries; this file says how a question is read: which formation the parcours
+belong to, which topics are site-specific, which words make a formation the origin of a
+question, and which answer types (a price, a phone number…) an entry must hold to answer.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from bot.text import fold
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    id: str
+    asked: tuple[re.Pattern, ...]
+    value: tuple[re.Pattern, ...]
+
+    def is_asked(self, folded_question: str) -> bool:
+        return any(p.search(folded_question) for p in self.asked)
+
+    def held_by(self, folded_answer: str) -> bool:
+        return any(p.search(folded_answer) for p in self.value)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Empty by default: a base built in Python (tests) reasons with no rule unless given some."""
+
+    parcours_formation: str = ""
+    parcours_topics: frozenset[str] = frozenset()
+    site_topics: frozenset[str] = frozenset()
+    known_places: frozenset[str] = frozenset()
+    origin_before_name: frozenset[str] = frozenset()
+    origin_after_destination: frozenset[str] = frozenset()
+    origin_topic: str = ""
+    destination_topics: tuple[str, ...] = ()
+    meaning_words: frozenset[str] = frozenset()
+    follow_up_starts: tuple[str, ...] = ()
+    follow_up_max_words: int = 0
+    answer_types: tuple[AnswerType, ...] = field(default=())
+
+    def is_follow_up(self, text: str) -> bool:
+        """A short message that continues the current subject ("et le jeudi aprem ?")."""
+        words = fold(text).replace("'", " ").split()
+        content = [w for w in words if w.isalnum()]
+        return len(content) <= self.follow_up_max_words + 1 and any(
+            words[:len(s.split())] == s.split() for s in self.follow_up_starts)
+
+    def asked_types(self, question: str) -> list[AnswerType]:
+        folded = fold(question)
+        return [t for t in self.answer_types if t.is_asked(folded)]
+
+
+def _words(value: Any) -> frozenset[str]:
+    return frozenset(fold(str(v)) for v in (value or ()) if str(v).strip())
+
+
+def _patterns(values: Any, where: str, problem: Callable[..., None]) -> tuple[re.Pattern, ...]:
+    out = []
+    for v in values if isinstance(values, list) else []:
+        try:
+            out.append(re.compile(str(v)))
+        except re.error as exc:
+            problem("bad_pattern", value=v, where=where, detail=str(exc))
+    if not out:
+        problem("missing", field=where)
+    return tuple(out)
+
+
+def build_rules(doc: Any, topics: set[str], formations: set[str],
+                problem: Callable[..., None]) -> Rules:
+    """Rules from the parsed file; `problem(key, **values)` reports what is wrong (bot.kb.messages)."""
+    if not isinstance(doc, dict):
+        if doc is not None:
+            problem("not_mapping")
+        return Rules()
+
+    def topic_list(key: str) -> tuple[str, ...]:
+        values = tuple(str(t) for t in doc.get(key) or ())
+        for t in values:
+            if t not in topics:
+                problem("unknown_topic", value=t, allowed=sorted(topics))
+        return values
+
+    origin = doc.get("origin") if isinstance(doc.get("origin"), dict) else {}
+    parcours_formation = str(doc.get("parcours_formation") or "")
+    if parcours_formation and parcours_formation not in formations:
+        problem("unknown_formation", value=parcours_formation, allowed=sorted(formations))
+    origin_topic = str(origin.get("origin_topic") or "")
+    if origin_topic and origin_topic not in topics:
+        problem("unknown_topic", value=origin_topic, allowed=sorted(topics))
+    types = []
+    raw_types = doc.get("answer_types") if isinstance(doc.get("answer_types"), dict) else {}
+    for tid, spec in raw_types.items():
+        if str(tid).startswith("__"):
+            continue
+        spec = spec if isinstance(spec, dict) else {}
+        types.append(AnswerType(str(tid), _patterns(spec.get("asked"), f"answer_types.{tid}.asked", problem),
+                                _patterns(spec.get("value"), f"answer_types.{tid}.value", problem)))
+    return Rules(
+        parcours_formation=parcours_formation,
+        parcours_topics=frozenset(topic_list("parcours_topics")),
+        site_topics=frozenset(topic_list("site_topics")),
+        known_places=_words(doc.get("known_places")),
+        origin_before_name=_words(origin.get("before_name")),
+        origin_after_destination=_words(origin.get("after_destination")),
+        origin_topic=origin_topic,
+        destination_topics=tuple(t for t in (str(x) for x in origin.get("destination_topics") or ()) if t in topics),
+        meaning_words=_words(doc.get("meaning_words")),
+        follow_up_starts=tuple(fold(str(w)).replace("'", " ") for w in doc.get("follow_up_starts") or ()),
+        follow_up_max_words=int(doc.get("follow_up_max_words") or 0),
+        answer_types=tuple(types),
+    )
+

@@ -1,0 +1,69 @@
+"""Turn a policy `Decision` into the messages the assistant sends, as data.
+
+One function for the action server (which hands each message to rasa-sdk's dispatcher) and for
+`make faq-try` (which prints them with the domain's texts), so staff see what visitors get.
+Every decision gives at least one message: a turn never ends in silence.
+
+Contract with the website and the outside scorer: every message built from a knowledge entry
+carries a `custom` payload with `kb_id` and `sources`; no other message does.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from bot.answering import Decision
+from bot.kb.model import Entry, KnowledgeBase
+
+FORMATION_ORDER = ("but_cs", "master_cmc", "deis")
+
+
+@dataclass
+class Reply:
+    response: str  # a response name of domain.yml
+    values: dict[str, str] = field(default_factory=dict)  # its {placeholders}
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    custom: Optional[dict[str, Any]] = None  # the json_message (knowledge answers only)
+
+
+def entry_reply(kb: KnowledgeBase, e: Entry, confidence: float, text: str = "") -> Reply:
+    """A knowledge answer: the entry's text (or one composed from its rules) and its sources."""
+    titles = kb.source_titles(e)
+    return Reply("utter_kb_answer" if len(titles) == 1 else "utter_kb_answer_many",
+                 {"answer": text or e.answer, "sources": " ; ".join(titles)},
+                 custom={"kb_id": e.id, "formation": e.formation, "topic": e.topic, "title": e.title,
+                         "sources": kb.source_payload(e), "confidence": round(confidence, 3)})
+
+
+def replies_for(kb: KnowledgeBase, d: Decision) -> list[Reply]:
+    out: list[Reply] = []
+    if d.kind == "answer":
+        out += [entry_reply(kb, e, d.confidence) for e in d.entries]
+    elif d.kind == "assessment" and d.entries:
+        out.append(entry_reply(kb, d.entries[0], d.confidence, d.text))
+    elif d.kind in ("ask_profile", "profile_noted") and d.text:
+        out.append(Reply("utter_profile", {"text": d.text}))
+    if d.kind in ("answer", "no_info"):
+        topic = kb.topics[d.topic].label if d.topic in kb.topics else ""
+        for f in d.no_info:
+            form = kb.formations.get(f)
+            if form:
+                out.append(Reply("utter_no_info", {"topic": topic, "formation": form.label,
+                                                   "where": form.where_to_ask}))
+    elif d.kind == "clarify":
+        out.append(Reply("utter_ask_formation", buttons=[
+            {"title": kb.formations[f].short, "payload": intent_payload("inform_formation", "formation", f)}
+            for f in FORMATION_ORDER if f in kb.formations]))
+    elif d.kind == "suggest":
+        out.append(Reply("utter_did_you_mean", buttons=[
+            {"title": e.title, "payload": intent_payload("choose_entry", "kb_id", e.id)} for e in d.entries]))
+    elif d.kind == "decline":
+        out.append(Reply("utter_out_of_scope"))
+    elif d.kind == "other_formation":
+        out.append(Reply("utter_other_formation"))
+    return out or [Reply("utter_dont_know")]
+
+
+def intent_payload(intent: str, entity: str, value: str) -> str:
+    return f"/{intent}{json.dumps({entity: value})}"

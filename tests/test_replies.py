@@ -1,0 +1,22 @@
+"""Every decision becomes at least one message (bot.replies), and only knowledge answers carry kb_id."""
+import pytest
+
+from bot.answering import DECISION_KINDS, Decision
+
+
+@pytest.mark.parametrize("kind", DECISION_KINDS)
+@pytest.mark.parametrize("with_entries", [False, True])
+def test_every_decision_kind_gives_a_reply(tiny_kb, kind, with_entries):
+    from bot.replies import replies_for
+    entries = [tiny_kb.get("deis.duree.total")] if with_entries else []
+    d = Decision(kind, entries, topic="duree", text="texte" if kind in ("assessment", "ask_profile", "profile_noted") else "")
+    replies = replies_for(tiny_kb, d)
+    assert replies, kind
+    tagged = [r for r in replies if r.custom and r.custom.get("kb_id")]
+    assert bool(tagged) == (with_entries and kind in ("answer", "assessment"))
+
+
+def test_no_info_for_general_only_is_not_silent(tiny_kb):
+    from bot.replies import replies_for
+    replies = replies_for(tiny_kb, Decision("no_info", no_info=["general"], topic="duree"))
+    assert [r.response for r in replies] == ["utter_dont_know"]
