@@ -32,7 +32,7 @@ from bot.ranking import EntryRanker, formations_by_words, keep_typed
 from bot.text import content_tokens, tokens
 
 TOPIC_PREFIX = "ask_"
-SECOND_ANSWER_MARGIN = 0.3  # two entries this close are both given
+SECOND_ANSWER_MARGIN = 0.4  # two entries this close are both given
 LOW_TOPIC_CONF = 0.25  # under the fallback threshold, a topic this likely still guides search
 MIN_ANSWER_SIM = 0.05  # an off-topic answer sharing almost no words with the question is not given
 SEARCH_ANSWER = 0.3    # fallback search: answer directly from this similarity

@@ -94,7 +94,8 @@ class EntryRanker:
         """The one formation whose best entry clearly outranks every other formation's."""
         best = []
         for f in {e.formation for e in self.kb.entries} - {GENERAL}:
-            ranked = self.rank(f, priors, None)
+            # A formation whose entries hold no value of the asked type (a grade, a price) has no answer.
+            ranked = keep_typed(self.kb, self.rank(f, priors, None), self.text)
             if ranked:
                 best.append((ranked[0].score, f))
         best.sort(reverse=True)

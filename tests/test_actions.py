@@ -34,13 +34,31 @@ def test_alias_entity_values_are_resolved(tiny_kb, tracker_factory):
 
 
 def test_clarification_has_three_buttons_and_no_kb_id(tiny_kb, tracker_factory):
-    messages, events = run(ActionAnswer(tiny_kb), tracker_factory("combien ça coûte ?", "ask_frais"))
+    messages, events = run(ActionAnswer(tiny_kb), tracker_factory("ça dure combien ?", "ask_duree"))
     assert [m["response"] for m in messages] == ["utter_ask_formation"]
     assert [b["payload"] for b in messages[0]["buttons"]] == [
         '/inform_formation{"formation": "but_cs"}', '/inform_formation{"formation": "master_cmc"}',
         '/inform_formation{"formation": "deis"}']
     assert not messages[0].get("custom")
-    assert SlotSet("pending", True) in events and SlotSet("question", "combien ça coûte ?") in events
+    assert SlotSet("pending", True) in events and SlotSet("question", "ça dure combien ?") in events
+
+
+def test_facts_of_one_formation_only_are_answered_without_asking(tiny_kb, tracker_factory):
+    # Only the DEIS has entries on fees: no need to ask which formation, and the answer names it.
+    messages, events = run(ActionAnswer(tiny_kb), tracker_factory("combien coûtent les frais de sélection ?", "ask_frais"))
+    assert messages[0]["custom"]["kb_id"] == "deis.frais.selection" and SlotSet("formation", "deis") in events
+
+
+def test_profile_is_remembered_then_used_for_eligibility(tiny_kb, tracker_factory):
+    t = tracker_factory("je suis éducatrice spécialisée depuis 2 ans", "out_of_scope", confidence=0.8)
+    messages, events = run(ActionAnswer(tiny_kb), t)
+    profile = next(e["value"] for e in events if e.get("name") == "profile")
+    assert profile["diplomas"] == ["dees"] and profile["experience"] == 2
+    assert [m["response"] for m in messages] == ["utter_profile"] and not messages[0].get("custom")
+    t = tracker_factory("je peux faire le DEIS ?", "ask_prerequis", entities=[{"entity": "formation", "value": "deis"}],
+                        slots={"profile": profile})
+    messages, _ = run(ActionAnswer(tiny_kb), t)
+    assert messages  # the tiny base has no conditions entry, but a turn is never silent
 
 
 def test_no_info_names_formation_and_where_to_ask(tiny_kb, tracker_factory):

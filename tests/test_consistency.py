@@ -29,7 +29,7 @@ def test_every_domain_action_is_implemented():
 def test_every_response_used_in_code_exists():
     used = set()
     for path in list((ROOT / "actions").glob("*.py")) + list((ROOT / "bot").rglob("*.py")):
-        used |= set(re.findall(r'response="(utter_\w+)"', path.read_text()))
+        used |= set(re.findall(r'(?:response=|Reply\()"(utter_\w+)"', path.read_text()))
     used |= {f"utter_input_{i}" for i in ISSUES}
     missing = used - set(DOMAIN["responses"])
     assert not missing and len(used) > 10

@@ -1,0 +1,74 @@
+"""The policy's steps on the real knowledge base (knowledge/): rules and data working together."""
+import pytest
+
+from bot.answering import Answerer, State, Turn
+from bot.config import ROOT
+from bot.kb.loader import load_knowledge_base
+from bot.mentions import strip_names
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge_base(ROOT / "knowledge")
+
+
+def turn(kb, text, intent, formations=(), named=(), **kw):
+    ranking = kw.pop("ranking", {intent: 0.9})
+    return Turn(text=text, intent=intent, ranking=ranking, formations=list(formations), query=strip_names(kb, text),
+                sure_formation=bool(formations), named=list(named), **kw)
+
+
+def test_origin_and_destination_get_both_halves(kb):
+    t = turn(kb, "après un BUT, le DEIS c'est possible ?", "ask_poursuite", ["but_cs", "deis"],
+             named=[("but_cs", "apres un"), ("deis", "but le")])
+    d = Answerer(kb).decide(t, State())
+    assert d.kind == "answer" and [e.formation for e in d.entries] == ["but_cs", "deis"]
+    assert d.entries[0].topic == "poursuite" and d.entries[1].topic in ("prerequis", "admission")
+    t = turn(kb, "est-ce qu'on peut faire le DEIS après le master ?", "ask_prerequis", ["deis", "master_cmc"],
+             named=[("deis", "faire le"), ("master_cmc", "apres le")])
+    d = Answerer(kb).decide(t, State())
+    assert [e.formation for e in d.entries][-1] == "deis" and d.formation == "deis"
+
+
+def test_a_price_is_given_only_by_an_entry_holding_one(kb):
+    d = Answerer(kb).decide(turn(kb, "combien coûte une année de BUT carrières sociales ?", "ask_frais", ["but_cs"]), State())
+    assert d.kind == "no_info" and d.no_info == ["but_cs"]
+    d = Answerer(kb).decide(turn(kb, "combien coûtent les frais de sélection du DEIS ?", "ask_frais", ["deis"]), State())
+    assert d.kind == "answer" and "€" in d.entries[0].answer
+
+
+def test_a_phone_number_is_never_invented(kb):
+    d = Answerer(kb).decide(turn(kb, "quel est le numéro de téléphone de l'institut DEIS ?", "ask_lieu", ["deis"]), State())
+    assert d.kind == "no_info"
+
+
+def test_short_follow_up_is_not_declined(kb):
+    state = State(formation="master_cmc", topic="programme", question="le rythme ?")
+    t = turn(kb, "et le reste du mois ?", "out_of_scope", ranking={"out_of_scope": 0.9})
+    assert Answerer(kb).decide(t, state).kind == "answer"
+    t = turn(kb, "écris-moi un poème sur la mer", "out_of_scope", ranking={"out_of_scope": 0.9})
+    assert Answerer(kb).decide(t, state).kind == "decline"
+
+
+def test_fact_of_one_formation_is_answered_without_asking(kb):
+    d = Answerer(kb).decide(turn(kb, "le mémoire est noté sur combien ?", "ask_evaluation"), State())
+    assert d.kind == "answer" and d.formation == "deis"
+    d = Answerer(kb).decide(turn(kb, "ça dure combien de temps ?", "ask_duree"), State())
+    assert d.kind == "clarify"
+
+
+def test_eligibility_is_evaluated_on_the_profile(kb):
+    state = State(formation="deis", profile={"diplomas": ["dees"], "experience": 2, "experience_social": True})
+    d = Answerer(kb).decide(turn(kb, "je peux faire le DEIS ?", "ask_prerequis", ["deis"]), state)
+    assert d.kind == "assessment" and d.entries[0].id == "deis.prerequis.conditions"
+    assert "vous en avez 2" in d.text
+    d = Answerer(kb).decide(turn(kb, "j'ai le CAFERUIS, j'aurai des allègements ?", "ask_prerequis"), State())
+    assert d.kind == "assessment" and "DF3" in d.text and d.profile["diplomas"] == ["caferuis"]
+
+
+def test_missing_item_is_asked_then_used(kb):
+    d = Answerer(kb).decide(turn(kb, "je suis assistante sociale, je peux faire le DEIS ?", "ask_prerequis", ["deis"]),
+                            State())
+    assert d.kind == "ask_profile" and d.profile["awaiting"] == "experience"
+    d = Answerer(kb).decide(turn(kb, "4 ans", "nlu_fallback"), State(formation="deis", profile=d.profile))
+    assert d.kind == "assessment" and "remplissez" in d.text
