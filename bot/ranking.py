@@ -47,7 +47,7 @@ class EntryRanker:
 
     def __init__(self, kb: KnowledgeBase, text: str):
         self.kb, self.text = kb, text
-        self.model = kb.entry_model.proba(text)
+        self.model = kb.entry_model.proba_for(text, kb.entries)
         sims = kb.ranker.scores(text)
         codes = {w for w in tokens(text) if any(c.isdigit() for c in w)}
         coded = {e.id for c in codes for e in kb.entries_by_word.get(c, ())}

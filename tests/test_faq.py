@@ -226,3 +226,16 @@ def test_gaps_and_purge_on_an_empty_store_say_so(tmp_path):
     purge = run("purge", "--days", "90")
     assert purge.returncode == 0 and "Aucun historique" in purge.stdout
     assert not (tmp_path / "none.db").exists()  # reading never creates an empty database
+
+
+def test_rules_and_eligibility_files_are_checked_in_french(kb_copy):
+    rules = kb_copy / "rules.yml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("site_topics: [lieu,", "site_topics: [cantine, lieu,")
+                     .replace("'@'", "'(@'"), encoding="utf-8")
+    elig = kb_copy / "eligibility.yml"
+    elig.write_text(elig.read_text(encoding="utf-8").replace("conditions_entry: deis.prerequis.conditions",
+                                                              "conditions_entry: deis.prerequis.inconnue"), encoding="utf-8")
+    msg = "\n".join(check_knowledge(kb_copy, TODAY).errors)
+    assert "knowledge/rules.yml: sujet inconnu « cantine »" in msg
+    assert "motif « (@ » invalide dans « answer_types.email.value »" in msg
+    assert "knowledge/eligibility.yml: fiche inconnue « deis.prerequis.inconnue »" in msg

@@ -52,6 +52,8 @@ class EntryModel:
 
     def __init__(self, entries: Sequence[Entry], strip: Callable[[str], str] = lambda t: t):
         self.entries = list(entries)
+        self._index = {e.id: i for i, e in enumerate(self.entries)}
+        self._aligned: tuple[Sequence[Entry], np.ndarray] = ((), np.zeros(0, dtype=int))
         self._strip = strip
         texts, owners = training_examples(self.entries, strip)
         self._views = (TfidfVectorizer(analyzer=_stems, sublinear_tf=True),
@@ -64,6 +66,17 @@ class EntryModel:
         # sum of that many rows (sklearn's dense product over every feature took ~8 ms a query).
         self._weights = np.ascontiguousarray(self._clf.coef_.T)
         self._intercept = self._clf.intercept_.copy()
+
+    def proba_for(self, query: str, entries: Sequence[Entry]) -> np.ndarray:
+        """`proba` aligned with another list of entries (a newer base while this model is the
+        provisional one during a reload): entries it was not trained on get 0."""
+        if entries is self.entries or [e.id for e in entries] == [e.id for e in self.entries]:
+            return self.proba(query)
+        if self._aligned[0] is not entries:
+            self._aligned = (entries, np.array([self._index.get(e.id, -1) for e in entries], dtype=int))
+        idx = self._aligned[1]
+        p = np.append(self.proba(query), 0.0)
+        return p[idx]
 
     def proba(self, query: str) -> np.ndarray:
         """Probability of each entry (aligned with `entries`) for an already stripped query,

@@ -83,13 +83,21 @@ def reload(root: Path) -> bool:
         return False
     # Build here, not in a visitor's request, the indexes this process used on the old base
     # (the action server searches; Rasa's NLU only needs names and known words).
-    for name in ("entries_by_word", "vocabulary", "ranker", "entry_model"):
+    for name in ("entries_by_word", "vocabulary", "ranker"):
         if _kb is None or name in vars(_kb):
             getattr(kb, name)
+    # The entry model takes about a second to train: the old one serves the new base meanwhile
+    # (entries it has not seen score by their words alone), so an edit is live at once.
+    retrain = _kb is not None and "entry_model" in vars(_kb)
+    if retrain:
+        vars(kb)["entry_model"] = _kb.entry_model
     _log_warnings(kb)
     old, _kb = _kb, kb
     logger.info("knowledge base reloaded: version %s -> %s, %d entries (%.2f s)",
                 old.version if old else "-", kb.version, len(kb.entries), time.perf_counter() - started)
+    if retrain:
+        vars(kb)["entry_model"] = type(kb).entry_model.func(kb)
+        logger.info("entry model retrained for version %s (%.2f s)", kb.version, time.perf_counter() - started)
     return True
 
 
