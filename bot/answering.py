@@ -168,7 +168,9 @@ class Answerer:
         formations = self._formations(formations, state, topic, text, priors, ranker)
         if not formations:
             return Decision("clarify", topic=topic, question=text, parcours=parcours)
-        decision = self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours, ranker)
+        carried_over = text != self._words_compared(turn)  # "et en BUT ?" asks the last question again
+        decision = self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours, ranker,
+                                units=not carried_over)
         return self._site_only(decision, turn, formations)
 
     # -- steps ------------------------------------------------------------------------------
@@ -305,7 +307,7 @@ class Answerer:
         return []
 
     def _answer(self, topic: str, text: str, priors: dict[str, float], formations: list[str],
-                parcours: Optional[str], ranker: EntryRanker) -> Decision:
+                parcours: Optional[str], ranker: EntryRanker, units: bool = True) -> Decision:
         kb = self.kb
         priors = ranker.priors(topic, priors, parcours)
         if len(formations) > 1:
@@ -325,7 +327,7 @@ class Answerer:
             if ranked and not any(e.formation == f and e.topic in wanted for e in kb.entries):
                 # Nothing on this subject for this formation: only a near-verbatim match may answer.
                 ranked = [r for r in ranked if r.similarity >= SIM_OFF_TOPIC]
-            ranked = keep_typed(kb, ranked, text)
+            ranked = keep_typed(kb, ranked, text, units)
             scores += [(r.entry.id, round(r.score, 3)) for r in ranked[:3]]
             if ranked and (ranked[0].entry.topic == topic or ranked[0].similarity >= MIN_ANSWER_SIM):
                 entries.append(ranked[0].entry)

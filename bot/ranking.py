@@ -104,9 +104,9 @@ class EntryRanker:
         return None
 
 
-def keep_typed(kb: KnowledgeBase, ranked: list[Ranked], question: str) -> list[Ranked]:
+def keep_typed(kb: KnowledgeBase, ranked: list[Ranked], question: str, units: bool = True) -> list[Ranked]:
     """Only entries holding a value of each type the question asks for (a price, a phone…)."""
-    for kind in kb.rules.asked_types(question):
+    for kind in kb.rules.asked_types(question, units):
         if not ranked:
             break
         best = ranked[0].score

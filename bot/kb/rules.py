@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from bot.text import fold
 
@@ -27,6 +27,26 @@ class AnswerType:
 
 
 @dataclass(frozen=True)
+class QuantityUnit:
+    """"Combien de semaines ?" needs a number of weeks: the unit is read from the question."""
+
+    asked: Optional[re.Pattern] = None
+    generic: frozenset[str] = frozenset()
+    numbers: str = r"\d+"
+    synonyms: tuple[frozenset[str], ...] = ()
+
+    def pattern(self, folded_question: str) -> Optional[re.Pattern]:
+        """The pattern an answer must match, or None when no precise unit is asked."""
+        m = self.asked.search(folded_question) if self.asked else None
+        if not m or m.group("unit") in self.generic:
+            return None
+        unit = m.group("unit")
+        forms = next((s for s in self.synonyms if unit in s), {unit, unit.rstrip("s"), unit.rstrip("s") + "s"})
+        alternatives = "|".join(sorted((re.escape(f) for f in forms), key=len, reverse=True))
+        return re.compile(rf"\b{self.numbers}(?:\W+\w+){{0,2}}?\W*(?:{alternatives})(?!\w)")
+
+
+@dataclass(frozen=True)
 class Rules:
     """Empty by default: a base built in Python (tests) reasons with no rule unless given some."""
 
@@ -42,6 +62,7 @@ class Rules:
     follow_up_starts: tuple[str, ...] = ()
     follow_up_max_words: int = 0
     answer_types: tuple[AnswerType, ...] = field(default=())
+    quantity_unit: QuantityUnit = field(default_factory=QuantityUnit)
 
     def is_follow_up(self, text: str) -> bool:
         """A short message that continues the current subject ("et le jeudi aprem ?")."""
@@ -50,9 +71,13 @@ class Rules:
         return len(content) <= self.follow_up_max_words + 1 and any(
             words[:len(s.split())] == s.split() for s in self.follow_up_starts)
 
-    def asked_types(self, question: str) -> list[AnswerType]:
-        folded = fold(question)
-        return [t for t in self.answer_types if t.is_asked(folded)]
+    def asked_types(self, question: str, units: bool = True) -> list[AnswerType]:
+        folded = fold(question).replace("'", " ")
+        types = [t for t in self.answer_types if t.is_asked(folded)]
+        unit = self.quantity_unit.pattern(folded) if units else None
+        if unit is not None:
+            types.append(AnswerType("quantite_unite", (), (unit,)))
+        return types
 
 
 def _words(value: Any) -> frozenset[str]:
@@ -101,7 +126,18 @@ def build_rules(doc: Any, topics: set[str], formations: set[str],
         spec = spec if isinstance(spec, dict) else {}
         types.append(AnswerType(str(tid), _patterns(spec.get("asked"), f"answer_types.{tid}.asked", problem),
                                 _patterns(spec.get("value"), f"answer_types.{tid}.value", problem)))
+    qdoc = doc.get("quantity_unit") if isinstance(doc.get("quantity_unit"), dict) else {}
+    quantity_unit = QuantityUnit()
+    if qdoc:
+        asked = _patterns([qdoc.get("asked")], "quantity_unit.asked", problem)
+        if asked and "unit" not in asked[0].groupindex:
+            problem("bad_pattern", value=qdoc.get("asked"), where="quantity_unit.asked", detail="(?P<unit>…) manquant")
+        quantity_unit = QuantityUnit(asked[0] if asked else None, _words(qdoc.get("generic")),
+                                     str(qdoc.get("numbers") or r"\d+"),
+                                     tuple(frozenset(fold(str(w)) for w in group) for group in qdoc.get("synonyms") or ()
+                                           if isinstance(group, list)))
     return Rules(
+        quantity_unit=quantity_unit,
         parcours_formation=parcours_formation,
         parcours_topics=frozenset(topic_list("parcours_topics")),
         site_topics=frozenset(topic_list("site_topics")),
