@@ -240,17 +240,18 @@ class Answerer:
             return None
         origin = origins[0]
         destination = next(f for f, _ in named if f != origin)
-        entries = []
+        entries, missing = [], []
         for formation, topics in ((origin, (self.rules.origin_topic,)), (destination, self.rules.destination_topics)):
-            if not topics:
-                continue
             priors = {t: 1.0 for t in topics}
             ranked = [r for r in ranker.rank(formation, priors, None) if r.entry.topic in topics]
             if ranked:
                 entries.append(ranked[0].entry)
+            elif formation == origin:
+                missing.append(origin)  # "the master's page says nothing of further studies"
         if not entries:
             return None
-        return Decision("answer", entries, topic=entries[-1].topic, formation=destination,
+        topic = self.rules.origin_topic if missing else entries[-1].topic
+        return Decision("answer", entries, missing, topic=topic, formation=destination,
                         question=turn.query or turn.text, confidence=1.0)
 
     def _off_topic(self, turn: Turn, state: State, ranking: dict[str, float]) -> Optional[str]:

@@ -141,3 +141,25 @@ def test_rasa_test_stories(server):
                           cwd=ROOT, env=launcher.server_env(s), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "None of the test stories failed" in (out / "failed_test_stories.yml").read_text()
+
+
+def test_profile_over_several_turns_then_eligibility(server):
+    s, _, _ = server
+    text, kb, _ = say(s, "u-profile", "bonjour, je suis éducatrice spécialisée")
+    assert "noté" in text and not kb
+    say(s, "u-profile", "ça fait 2 ans que je travaille en foyer")
+    text, kb, _ = say(s, "u-profile", "je peux faire le DEIS ?")
+    assert "vous en avez 2" in text and "3 ans" in text
+    assert kb and kb[0]["kb_id"] == "deis.prerequis.conditions" and "Source" in text
+    text, kb, _ = say(s, "u-profile", "j'aurai des allègements ?")
+    assert "DSTS" in text and kb  # none of her diplomas opens one: the list says which do
+
+
+def test_origin_and_destination_question_gets_both_halves(server):
+    s, _, _ = server
+    text, kb, _ = say(s, "u-origin", "est-ce qu'on peut faire le DEIS après le master ?")
+    # The master's page says nothing of further studies: said so, then the DEIS's conditions.
+    assert "indisponible" not in text and "poursuite d'études" in text and "master CMC" in text
+    assert [k["formation"] for k in kb] == ["deis"]
+    text, kb, _ = say(s, "u-origin2", "après un BUT carrières sociales, le DEIS c'est possible ?")
+    assert [k["formation"] for k in kb] == ["but_cs", "deis"]

@@ -72,3 +72,18 @@ def test_missing_item_is_asked_then_used(kb):
     assert d.kind == "ask_profile" and d.profile["awaiting"] == "experience"
     d = Answerer(kb).decide(turn(kb, "4 ans", "nlu_fallback"), State(formation="deis", profile=d.profile))
     assert d.kind == "assessment" and "remplissez" in d.text
+
+
+def test_a_count_must_be_of_the_unit_asked(kb):
+    d = Answerer(kb).decide(turn(kb, "combien d'écoles proposent le DEIS en France ?", "ask_lieu", ["deis"]), State())
+    assert d.kind == "answer" and "vingtaine" in d.entries[0].answer
+    d = Answerer(kb).decide(turn(kb, "combien de candidats sont admis chaque année au DEIS ?", "ask_admission",
+                                 ["deis"]), State())
+    assert d.kind == "no_info"
+
+
+def test_origin_without_further_studies_says_so(kb):
+    t = turn(kb, "on peut faire le DEIS après le master ?", "ask_prerequis", ["deis", "master_cmc"],
+             named=[("deis", "faire le"), ("master_cmc", "apres le")])
+    d = Answerer(kb).decide(t, State())
+    assert d.no_info == ["master_cmc"] and d.topic == "poursuite" and [e.formation for e in d.entries] == ["deis"]
