@@ -5,6 +5,7 @@ Input: the message, its NLU result (intent ranking, entities) and the conversati
 that `bot.replies` turns into messages. Pure (no disk, no network), so tests drive it directly.
 
 `Answerer.decide` runs these steps in order; the first that decides ends the turn:
+0. courtesy            thanks, greetings, goodbyes only: their fixed reply, never a knowledge answer;
 1. `_chosen_entry`     a "Vouliez-vous dire…" button names the entry;
    `_profile_question` what the visitor says about themselves is remembered (bot.eligibility);
                         "can I apply to the DEIS?" / "am I dispensed?" are evaluated on it;
@@ -94,14 +95,15 @@ class Decision:
     searched: bool = False  # ranked by the all-entries search (no usable topic)
     # The entry model's probability of the first entry given (0 when none): sent with the answer.
     confidence: float = 0.0
-    # assessment (entries[0] is the source entry), ask_profile, profile_noted: the text to send.
+    # assessment (entries[0] is the source entry), ask_profile, profile_noted: the text to send;
+    # courtesy: the name of the domain response to send ("utter_thanks").
     text: str = ""
     # The visitor's profile after this turn (None: unchanged).
     profile: Optional[dict] = None
 
 
 DECISION_KINDS = ("answer", "clarify", "no_info", "suggest", "dont_know", "decline", "other_formation",
-                  "assessment", "ask_profile", "profile_noted")
+                  "assessment", "ask_profile", "profile_noted", "courtesy")
 AWAITING = "awaiting"  # profile key: the item the assistant asked for ("experience", "diploma")
 
 
@@ -123,6 +125,9 @@ class Answerer:
         chosen = self._chosen_entry(turn, state)
         if chosen:
             return chosen
+        courtesy = None if turn.formations or turn.parcours else self.rules.courtesy_reply(turn.text)
+        if courtesy:
+            return Decision("courtesy", text=courtesy, formation=state.formation, parcours=state.parcours)
         formations = [f for f in turn.formations if f in kb.formations]
         if turn.parcours in kb.parcours and not formations and self.rules.parcours_formation:
             formations = [self.rules.parcours_formation]  # parcours exist only in one formation
@@ -200,9 +205,10 @@ class Answerer:
         facts = {k: v for k, v in profile.items() if k not in (AWAITING, "experience_social")}
         told = profile != {k: v for k, v in state.profile.items() if k != AWAITING}
         awaited = bool(state.profile.get(AWAITING)) and told
-        if not facts or not (deis or awaited or (not formations and told)):
+        dispenses = asks_dispenses(rules, turn.text)  # dispenses exist for the DEIS only
+        if not facts or not (deis or awaited or (not formations and (told or dispenses))):
             return None
-        if asks_dispenses(rules, turn.text) and (deis or not formations):
+        if dispenses and (deis or not formations):
             result = assess_dispenses(rules, profile)
         elif (asks_eligibility(rules, turn.text) and deis) or awaited:
             result = assess_access(rules, profile)

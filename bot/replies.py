@@ -42,6 +42,8 @@ def replies_for(kb: KnowledgeBase, d: Decision) -> list[Reply]:
         out += [entry_reply(kb, e, d.confidence) for e in d.entries]
     elif d.kind == "assessment" and d.entries:
         out.append(entry_reply(kb, d.entries[0], d.confidence, d.text))
+    elif d.kind == "courtesy" and d.text.startswith("utter_"):
+        out.append(Reply(d.text))
     elif d.kind in ("ask_profile", "profile_noted") and d.text:
         out.append(Reply("utter_profile", {"text": d.text}))
     if d.kind in ("answer", "no_info"):

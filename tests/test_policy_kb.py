@@ -87,3 +87,15 @@ def test_origin_without_further_studies_says_so(kb):
              named=[("deis", "faire le"), ("master_cmc", "apres le")])
     d = Answerer(kb).decide(t, State())
     assert d.no_info == ["master_cmc"] and d.topic == "poursuite" and [e.formation for e in d.entries] == ["deis"]
+
+
+@pytest.mark.parametrize("text,response", [("merci c'est top", "utter_thanks"), ("ok merci bonne soirée", "utter_thanks"),
+                                           ("au revoir", "utter_goodbye"), ("bonne continuation", "utter_goodbye")])
+def test_courtesy_never_gets_a_knowledge_answer(kb, text, response):
+    d = Answerer(kb).decide(turn(kb, text, "ask_definition"), State(formation="deis", topic="duree"))
+    assert d.kind == "courtesy" and d.text == response and not d.entries
+
+
+def test_dispenses_asked_without_naming_the_deis(kb):
+    d = Answerer(kb).decide(turn(kb, "j'aurai des allègements ?", "ask_prerequis"), State(profile={"diplomas": ["cafdes"]}))
+    assert d.kind == "assessment" and "DF3" in d.text

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from bot.text import fold
+from bot.text import STOPWORDS, fold, tokens
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,19 @@ class Rules:
     origin_topic: str = ""
     destination_topics: tuple[str, ...] = ()
     meaning_words: frozenset[str] = frozenset()
+    courtesy: tuple[tuple[str, frozenset[str]], ...] = ()  # (response, its words), in file order
     follow_up_starts: tuple[str, ...] = ()
     follow_up_max_words: int = 0
     answer_types: tuple[AnswerType, ...] = field(default=())
     quantity_unit: QuantityUnit = field(default_factory=QuantityUnit)
+
+    def courtesy_reply(self, text: str) -> Optional[str]:
+        """The response for a message of courtesy words only ("merci, bonne soirée"), else None."""
+        known = frozenset().union(*(v for _, v in self.courtesy)) if self.courtesy else frozenset()
+        words = set(tokens(text)) - (STOPWORDS - known)
+        if not words or not words <= known:
+            return None
+        return next((response for response, vocabulary in self.courtesy if words & vocabulary), None)
 
     def is_follow_up(self, text: str) -> bool:
         """A short message that continues the current subject ("et le jeudi aprem ?")."""
@@ -147,6 +156,9 @@ def build_rules(doc: Any, topics: set[str], formations: set[str],
         origin_topic=origin_topic,
         destination_topics=tuple(t for t in (str(x) for x in origin.get("destination_topics") or ()) if t in topics),
         meaning_words=_words(doc.get("meaning_words")),
+        courtesy=tuple((str(k), _words(v)) for k, v in
+                       (doc.get("courtesy") if isinstance(doc.get("courtesy"), dict) else {}).items()
+                       if not str(k).startswith("__")),
         follow_up_starts=tuple(fold(str(w)).replace("'", " ") for w in doc.get("follow_up_starts") or ()),
         follow_up_max_words=int(doc.get("follow_up_max_words") or 0),
         answer_types=tuple(types),
