@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 
 from bot.kb.model import Entry
-from bot.kb.search import _char_features, _stems
+from bot.kb.search import _char_features, _stems, query_vector
 
 _SEGMENT = re.compile(r"\n|(?<=[.;:!?])\s+")
 MIN_SEGMENT_CHARS = 12
@@ -81,13 +81,18 @@ class EntryModel:
     def proba(self, query: str) -> np.ndarray:
         """Probability of each entry (aligned with `entries`) for an already stripped query,
         normalised one-vs-rest probabilities as sklearn's predict_proba computes them."""
-        x = sp.hstack([v.transform([query]) for v in self._views]).tocsr()
         out = np.zeros(len(self.entries))
         classes = self._clf.classes_
         if len(classes) <= 2:
             out[classes[-1] if len(classes) else slice(None)] = 1.0
             return out
-        scores = x.data @ self._weights[x.indices] + self._intercept
+        scores = self._intercept.copy()
+        offset = 0
+        for v in self._views:
+            idx, values = query_vector(v, query)
+            if len(idx):
+                scores += values @ self._weights[idx + offset]
+            offset += len(v.vocabulary_)
         p = 1.0 / (1.0 + np.exp(-scores))
         out[classes] = p / p.sum() if p.sum() > 0 else 1.0 / len(p)
         return out

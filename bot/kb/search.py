@@ -42,6 +42,22 @@ def _char_features(text: str) -> tuple[str, ...]:
     return tuple(_char_ngrams(text))
 
 
+def query_vector(vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(feature indices, tf-idf values) of one text, as `vectorizer.transform` would give them
+    (sublinear tf, idf, l2 norm) without its per-call validation, which cost more than the maths."""
+    counts: dict[int, int] = {}
+    vocab = vectorizer.vocabulary_
+    for feature in vectorizer.analyzer(text):
+        j = vocab.get(feature)
+        if j is not None:
+            counts[j] = counts.get(j, 0) + 1
+    if not counts:
+        return np.zeros(0, dtype=int), np.zeros(0)
+    idx = np.fromiter(counts, dtype=int, count=len(counts))
+    values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * vectorizer.idf_[idx]
+    return idx, values / np.linalg.norm(values)
+
+
 class Ranker:
     """Scores entries against a query; built once per knowledge base."""
 
@@ -79,7 +95,8 @@ class Ranker:
         q_best, doc, seg_best = np.zeros(n), np.zeros(n), np.zeros(n)
         nq, nd, _ = self._sizes
         for vec, vt in zip((self._word, self._char), self._vt):
-            sims = (vec.transform([query]) @ vt).toarray().ravel()
+            idx, values = query_vector(vec, query)
+            sims = vt[idx].T @ values if len(idx) else np.zeros(vt.shape[1])
             q_best += _best_per_entry(sims[:nq], self._q_owner, n) / 2
             doc += sims[nq:nq + nd] / 2
             seg_best += _best_per_entry(sims[nq + nd:], self._seg_owner, n) / 2
