@@ -39,7 +39,7 @@ web: train ## demo page with the chat widget on 127.0.0.1:8080 + Rasa (socket.io
 test: train ## the whole test suite (unit, NLU data, end-to-end with real servers)
 	@scripts/test.sh
 
-eval: train ## accuracy report on tests/eval (starts its own servers)
+eval: train ## accuracy on the dev and blind sets (tests/eval, tests/eval/blind; own servers) → reports/
 	@$(PY) -m bot eval
 
 bench: train ## latency, throughput, memory, accuracy vs two baselines (~15 min) → results/

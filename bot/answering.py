@@ -170,12 +170,17 @@ class Answerer:
             ranker = EntryRanker(kb, text)
         if topic is None or topic not in kb.topics:
             return self._search(text, formations, state, ranker)
+        named_or_known = bool(formations or state.formation)
         formations = self._formations(formations, state, topic, text, priors, ranker)
         if not formations:
             return Decision("clarify", topic=topic, question=text, parcours=parcours)
+        silent = [] if named_or_known else self._silent_formations(topic, formations)
         carried_over = text != self._words_compared(turn)  # "et en BUT ?" asks the last question again
         decision = self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours, ranker,
                                 units=not carried_over)
+        if silent and decision.kind == "answer":
+            # "combien ça coûte ?": only one formation's documents give costs; say so for the others.
+            decision.no_info += [f for f in silent if f not in decision.no_info]
         return self._site_only(decision, turn, formations)
 
     # -- steps ------------------------------------------------------------------------------
@@ -312,6 +317,12 @@ class Answerer:
                            key=lambda i: combined[i])
                 return [self.kb.entries[best].formation]
         return []
+
+    def _silent_formations(self, topic: str, formations: list[str]) -> list[str]:
+        """Formations not chosen whose documents say nothing at all on the topic."""
+        wanted = {topic, *self.kb.topics[topic].related}
+        covered = {e.formation for e in self.kb.entries if e.topic in wanted}
+        return [f for f in self.kb.formations if f not in formations and f not in covered]
 
     def _answer(self, topic: str, text: str, priors: dict[str, float], formations: list[str],
                 parcours: Optional[str], ranker: EntryRanker, units: bool = True) -> Decision:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from bot.text import fold
+from bot.text import compile_patterns, fold
 
 
 @dataclass(frozen=True)
@@ -75,15 +75,7 @@ def build_eligibility(doc: Any, problem: Callable[..., None]) -> Optional[Eligib
         return None
 
     def pats(values: Any, where: str) -> tuple[re.Pattern, ...]:
-        out = []
-        for v in values if isinstance(values, list) else []:
-            try:
-                out.append(re.compile(str(v)))
-            except re.error as exc:
-                problem("bad_pattern", value=v, where=where, detail=str(exc))
-        if not out:
-            problem("missing", field=where)
-        return tuple(out)
+        return compile_patterns(values, where, problem)
 
     def section(key: str) -> dict:
         value = doc.get(key)

@@ -6,6 +6,7 @@ on folded text: lower case, no accents, plain apostrophes, single spaces.
 from __future__ import annotations
 
 import re
+from typing import Any, Callable
 import unicodedata
 from functools import lru_cache
 
@@ -79,3 +80,16 @@ def without_spans(text: str, spans: list[tuple[int, int]]) -> str:
 
 def is_filler_only(text: str) -> bool:
     return all(t in FILLER or len(t) <= 1 for t in tokens(text))
+
+
+def compile_patterns(values: Any, where: str, problem: Callable[..., None]) -> tuple[re.Pattern, ...]:
+    """The regular expressions of a list in a knowledge file; a bad or missing one is reported."""
+    out = []
+    for v in values if isinstance(values, list) else []:
+        try:
+            out.append(re.compile(str(v)))
+        except re.error as exc:
+            problem("bad_pattern", value=v, where=where, detail=str(exc))
+    if not out:
+        problem("missing", field=where)
+    return tuple(out)

@@ -70,13 +70,23 @@ def test_context_carries_over_and_formation_switches(server):
     assert kb and kb[0]["formation"] == "but_cs" and "3 ans" in text
 
 
-def test_clarification_then_answer_then_no_info(server):
+def test_clarification_then_answer_then_other_formation(server):
     s, _, _ = server
-    text, kb, buttons = say(s, "u-clarify", "combien ça coûte ?")
+    text, kb, buttons = say(s, "u-clarify", "ça dure combien de temps ?")
     assert not kb and len(buttons) == 3
     text, kb, _ = say(s, "u-clarify", buttons[2]["payload"])  # DEIS
-    assert kb and ("21" in text or "160" in text)
+    assert kb and kb[0]["formation"] == "deis"
     text, kb, _ = say(s, "u-clarify", "et pour le BUT ?")
+    assert kb and kb[0]["formation"] == "but_cs" and "3 ans" in text
+
+
+def test_fact_of_one_formation_answered_and_the_others_said_unknown(server):
+    s, _, _ = server
+    # Only the DEIS documents give costs: the DEIS answer, and "not in my documents" for the others.
+    text, kb, buttons = say(s, "u-costs", "combien ça coûte ?")
+    assert [k["formation"] for k in kb] == ["deis"] and "21" in text and not buttons
+    assert "pour le BUT Carrières sociales" in text and "pour le master CMC" in text
+    text, kb, _ = say(s, "u-costs", "et pour le BUT ?")
     assert not kb and "160" not in text and "IUT" in text
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from bot.text import STOPWORDS, fold, tokens
+from bot.text import STOPWORDS, compile_patterns, fold, tokens
 
 
 @dataclass(frozen=True)
@@ -93,18 +93,6 @@ def _words(value: Any) -> frozenset[str]:
     return frozenset(fold(str(v)) for v in (value or ()) if str(v).strip())
 
 
-def _patterns(values: Any, where: str, problem: Callable[..., None]) -> tuple[re.Pattern, ...]:
-    out = []
-    for v in values if isinstance(values, list) else []:
-        try:
-            out.append(re.compile(str(v)))
-        except re.error as exc:
-            problem("bad_pattern", value=v, where=where, detail=str(exc))
-    if not out:
-        problem("missing", field=where)
-    return tuple(out)
-
-
 def build_rules(doc: Any, topics: set[str], formations: set[str],
                 problem: Callable[..., None]) -> Rules:
     """Rules from the parsed file; `problem(key, **values)` reports what is wrong (bot.kb.messages)."""
@@ -133,12 +121,12 @@ def build_rules(doc: Any, topics: set[str], formations: set[str],
         if str(tid).startswith("__"):
             continue
         spec = spec if isinstance(spec, dict) else {}
-        types.append(AnswerType(str(tid), _patterns(spec.get("asked"), f"answer_types.{tid}.asked", problem),
-                                _patterns(spec.get("value"), f"answer_types.{tid}.value", problem)))
+        types.append(AnswerType(str(tid), compile_patterns(spec.get("asked"), f"answer_types.{tid}.asked", problem),
+                                compile_patterns(spec.get("value"), f"answer_types.{tid}.value", problem)))
     qdoc = doc.get("quantity_unit") if isinstance(doc.get("quantity_unit"), dict) else {}
     quantity_unit = QuantityUnit()
     if qdoc:
-        asked = _patterns([qdoc.get("asked")], "quantity_unit.asked", problem)
+        asked = compile_patterns([qdoc.get("asked")], "quantity_unit.asked", problem)
         if asked and "unit" not in asked[0].groupindex:
             problem("bad_pattern", value=qdoc.get("asked"), where="quantity_unit.asked", detail="(?P<unit>…) manquant")
         quantity_unit = QuantityUnit(asked[0] if asked else None, _words(qdoc.get("generic")),
