@@ -7,8 +7,7 @@ that `bot.replies` turns into messages. Pure (no disk, no network), so tests dri
 `Answerer.decide` runs these steps in order; the first that decides ends the turn:
 1. `_chosen_entry`     a "Vouliez-vous dire…" button names the entry;
 2. courtesy            thanks, greetings, goodbyes only: their fixed reply (rules.yml), never facts;
-3. `_profile_question` what the visitor says about themselves is remembered (bot.eligibility);
-                       "can I apply to the DEIS?" / "am I dispensed?" are evaluated on it;
+3. `_profile_question` the visitor's profile (bot.eligibility): "can I apply to the DEIS?" …;
 4. `_origin_destination` "après le BUT, le DEIS ?": the origin's further studies and the
                        destination's admission conditions;
 5. `_off_topic`        the NLU says out of scope: decline, unless it hesitates about a named
@@ -17,9 +16,8 @@ that `bot.replies` turns into messages. Pure (no disk, no network), so tests dri
 7. `_topic`            the topic asked (the NLU's, the pending one for "et pour le master ?",
                        the current one for a short follow-up), or a search over all entries;
 8. `_formations`       named, remembered, or implied (bot.ranking); else ask which one;
-9. `_answer`           rank each formation's entries (bot.ranking), keep those holding the asked
-                       type of value (a price, a phone…), else "not in my documents"; formations
-                       whose documents say nothing on the topic are said so (`_silent_formations`);
+9. `_answer`           rank each formation's entries (bot.ranking) holding the asked type of value
+                       (a price…), else "not in my documents", also for `_silent_formations`;
 10. `_site_only`       site facts (fees, results, address) asked for another town: not known.
 """
 from __future__ import annotations
