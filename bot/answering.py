@@ -145,7 +145,7 @@ class Answerer:
     def _knowledge(self, turn: Turn, state: State, formations: list[str], current: Optional[str],
                    parcours: Optional[str]) -> Decision:
         kb = self.kb
-        text = self._words_compared(turn)
+        text = words = self._words_compared(turn)
         ranker = EntryRanker(kb, text)
         origin = self._origin_destination(turn, ranker)
         if origin:
@@ -173,7 +173,7 @@ class Answerer:
         if not formations:
             return Decision("clarify", topic=topic, question=text, parcours=parcours)
         silent = [] if named_or_known else self._silent_formations(topic, formations)
-        carried_over = text != self._words_compared(turn)  # "et en BUT ?" asks the last question again
+        carried_over = text != words  # "et en BUT ?" asks the last question again
         decision = self._answer(topic, text, priors, formations[:MAX_FORMATIONS], parcours, ranker,
                                 units=not carried_over)
         if silent and decision.kind == "answer":
