@@ -1,7 +1,7 @@
 # Short commands for people and CI. `make help` lists them.
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
-.PHONY: help setup check train chat serve web test eval clean faq-check faq-try gaps purge bench bench-smoke fuzz test-scale
+.PHONY: help setup check lint train chat serve web test eval clean faq-check faq-try gaps purge bench bench-smoke fuzz test-scale
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ serve: train ## Rasa REST on 127.0.0.1:5005 + action server on :5055, Ctrl-C sto
 
 web: train ## demo page with the chat widget on 127.0.0.1:8080 + Rasa (socket.io) + actions, Ctrl-C stops all
 	@$(PY) -m bot web
+
+lint: setup ## ruff on the Python code (settings in pyproject.toml; also part of make test)
+	@.venv/bin/ruff check .
 
 test: train ## the whole test suite (unit, NLU data, end-to-end with real servers)
 	@scripts/test.sh

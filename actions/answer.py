@@ -10,10 +10,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeMixin
+from bot import slots
 from bot.answering import Answerer, Decision, State
+from bot.eligibility import read_profile
+from bot.lexicon import topic_words
 from bot.replies import replies_for
-from bot.turns import SLOT_NAMES, read_state, read_turn
-from bot.vocabulary import topic_words
+from bot.turns import read_state, read_turn
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +28,11 @@ class ActionAnswer(KnowledgeMixin, Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         kb = self.kb
         turn = read_turn(kb, tracker.latest_message or {})
-        state = read_state({name: tracker.get_slot(name) for name in SLOT_NAMES})
+        state = read_state({name: tracker.get_slot(name) for name in slots.ALL})
         if turn.intent == "greet":
             dispatcher.utter_message(response="utter_greet")
-            if not turn.formations and not turn.parcours:
+            # "bonjour, je suis éducatrice" or "bonjour, le DEIS ?": the greeting, then the rest.
+            if not turn.formations and not turn.parcours and not read_profile(kb.eligibility, turn.text):
                 return []
         decision = Answerer(kb, topic_words(kb)).decide(turn, state)
         logger.info("decision kind=%s topic=%s formation=%s entries=%s kb=%s", decision.kind,
@@ -43,14 +46,14 @@ class ActionAnswer(KnowledgeMixin, Action):
     def _events(d: Decision, state: State) -> List[Dict[Text, Any]]:
         events = []
         if d.kind in ("answer", "no_info", "clarify", "assessment", "ask_profile"):
-            events += [SlotSet("topic", d.topic), SlotSet("question", d.question)]
+            events += [SlotSet(slots.TOPIC, d.topic), SlotSet(slots.QUESTION, d.question)]
         if d.formation and d.formation != state.formation:
-            events.append(SlotSet("formation", d.formation))
+            events.append(SlotSet(slots.FORMATION, d.formation))
         if d.kind != "clarify" and (d.parcours or None) != state.parcours:
-            events.append(SlotSet("parcours", d.parcours))
+            events.append(SlotSet(slots.PARCOURS, d.parcours))
         if d.profile is not None and d.profile != state.profile:
-            events.append(SlotSet("profile", d.profile))
+            events.append(SlotSet(slots.PROFILE, d.profile))
         pending = d.kind == "clarify"
         if pending != state.pending:
-            events.append(SlotSet("pending", pending))
+            events.append(SlotSet(slots.PENDING, pending))
         return events

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from bot.eligibility import assess_access, assess_dispenses, asks_dispenses, asks_eligibility, describe, read_profile
+from bot.eligibility import asks_dispenses, asks_eligibility, assess_access, assess_dispenses, describe, read_profile
 from bot.kb.model import GENERAL, Entry, KnowledgeBase
 from bot.ranking import EntryRanker, formations_by_words, keep_typed
 from bot.text import content_tokens, tokens
@@ -111,7 +111,7 @@ def topic_of(intent: Optional[str]) -> Optional[str]:
 
 class Answerer:
     """The policy over one knowledge base. `topic_words`: each topic's own words in the NLU
-    training data (bot.vocabulary), read by the caller: the policy reads no file."""
+    training data (bot.lexicon), read by the caller: the policy reads no file."""
 
     def __init__(self, kb: KnowledgeBase, topic_words: Optional[Mapping[str, frozenset[str]]] = None):
         self.kb = kb
@@ -348,7 +348,8 @@ class Answerer:
             if ranked and (ranked[0].entry.topic == topic or ranked[0].similarity >= MIN_ANSWER_SIM):
                 entries.append(ranked[0].entry)
                 confidence = confidence or ranked[0].probability
-                if len(formations) == 1 and len(ranked) > 1 and ranked[0].score - ranked[1].score < SECOND_ANSWER_MARGIN:
+                close = len(ranked) > 1 and ranked[0].score - ranked[1].score < SECOND_ANSWER_MARGIN
+                if len(formations) == 1 and close:
                     entries.append(ranked[1].entry)  # too close to call: both short answers help more than a guess
             else:
                 missing.append(f)
@@ -371,7 +372,7 @@ class Answerer:
     # -- helpers ----------------------------------------------------------------------------
 
     def _unknown_places(self, places: list[str]) -> list[str]:
-        vocab = self.kb.vocabulary | self.rules.known_places
+        vocab = self.kb.words | self.rules.known_places
         return [p for p in places if p[:1].isupper() and not any(c.isdigit() for c in p)
                 and not set(tokens(p)) & vocab]
 

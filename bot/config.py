@@ -54,7 +54,7 @@ class Settings:
     auth_token: str
     tracker_url: str
     max_message_chars: int
-    # Reliability and abuse limits (README "Security and threat model").
+    # Reliability and abuse limits (docs/operations.md, "Security and threat model").
     max_body_bytes: int
     rate_sender_burst: int
     rate_sender_per_min: float

@@ -33,7 +33,7 @@ MAX_VARIANTS = 3
 
 
 @dataclass
-class Turn:
+class LoggedTurn:
     sender: str
     text: str
     time: float
@@ -95,7 +95,7 @@ def _engine(url: str) -> Optional[sa.engine.Engine]:
     return None
 
 
-def read_turns(url: str, since: Optional[float] = None) -> list[Turn]:
+def read_turns(url: str, since: Optional[float] = None) -> list[LoggedTurn]:
     """Every user message with the names of the responses and actions that followed it."""
     engine = _engine(url)
     if engine is None:
@@ -105,14 +105,14 @@ def read_turns(url: str, since: Optional[float] = None) -> list[Turn]:
     if since is not None:
         query += " WHERE timestamp >= :since"
         params["since"] = since
-    turns: list[Turn] = []
-    current: dict[str, Turn] = {}
+    turns: list[LoggedTurn] = []
+    current: dict[str, LoggedTurn] = {}
     with engine.connect() as db:
         for sender, kind, ts, action, data in db.execute(sa.text(query + " ORDER BY id"), params):
             if kind == "user":
                 ev = json.loads(data or "{}")
                 parse = ev.get("parse_data") or {}
-                turn = Turn(sender, ev.get("text") or "", ts or 0.0, (parse.get("intent") or {}).get("name"),
+                turn = LoggedTurn(sender, ev.get("text") or "", ts or 0.0, (parse.get("intent") or {}).get("name"),
                             [str(e.get("entity")) for e in parse.get("entities") or []])
                 turns.append(turn)
                 current[sender] = turn
@@ -126,10 +126,10 @@ def read_turns(url: str, since: Optional[float] = None) -> list[Turn]:
     return turns
 
 
-def unanswered(turns: list[Turn]) -> list[tuple[str, Turn]]:
+def unanswered(turns: list[LoggedTurn]) -> list[tuple[str, LoggedTurn]]:
     """(reason, turn) for each message the assistant could not answer."""
     out = []
-    by_sender: dict[str, list[Turn]] = {}
+    by_sender: dict[str, list[LoggedTurn]] = {}
     for t in turns:
         by_sender.setdefault(t.sender, []).append(t)
     for conv in by_sender.values():
@@ -169,7 +169,7 @@ def _key(text: str, ignore: frozenset[str]) -> str:
     return " ".join(words) or fold(text)
 
 
-def group(items: list[tuple[str, Turn]], ignore: Iterable[str] = ()) -> list[Group]:
+def group(items: list[tuple[str, LoggedTurn]], ignore: Iterable[str] = ()) -> list[Group]:
     """Greedy grouping: each message joins the group whose first message is the most similar,
     if similar enough, else starts a new one (the same subject may end in different ways)."""
     if not items:
@@ -239,7 +239,11 @@ def _print_table(table: list[list[str]], width: int = 70) -> None:
 
 
 def purge(url: str, days: int) -> int:
-    """Delete every event older than `days` days; whole conversations when nothing newer remains."""
+    """Delete every event older than `days` days; whole conversations when nothing newer remains.
+
+    The website widget's ratings and contact requests (bot/feedback_store.py, same database)
+    older than the same cutoff go too: they quote the conversations, so they must not outlive them.
+    """
     store = _safe_url(url)
     engine = _engine(url)
     if engine is None:
@@ -258,12 +262,28 @@ def purge(url: str, days: int) -> int:
     else:
         print(STAFF["purge_done"].format(days=days, store=store, events=deleted, conversations=whole,
                                          partial=partial))
+    _purge_feedback(url, cutoff, days, store)
     return 0
+
+
+def _purge_feedback(url: str, cutoff: float, days: int, store: str) -> None:
+    from bot.feedback_store import FeedbackStore
+
+    feedback = FeedbackStore(url)
+    try:
+        purged = feedback.purge(cutoff)
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(STAFF["store_error"].format(store=store, error=exc.__class__.__name__)) from exc
+    finally:
+        feedback.close()
+    if purged.ratings or purged.contacts:
+        print(STAFF["purge_feedback_done"].format(days=days, store=store, ratings=purged.ratings,
+                                                  contacts=purged.contacts))
 
 
 def _safe_url(url: str) -> str:
     """The store's URL without its password, fit to print."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any unparsable URL: show nothing of it rather than fail
         return "?"

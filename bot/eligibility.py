@@ -97,11 +97,14 @@ def build_eligibility(doc: Any, problem: Callable[..., None]) -> Optional[Eligib
         if not isinstance(d, dict) or not d.get("id"):
             problem("missing", field="diplomas.id")
             continue
-        diplomas.append(Diploma(str(d["id"]), str(d.get("label", d["id"])), pats(d.get("patterns"), f"diplomas.{d['id']}"),
-                                int(d.get("level") or 0), int(d.get("study_years") or 0), str(d.get("field") or "other"),
-                                bool(d.get("state")), str(d.get("title") or ""), str(d.get("level_from") or "table")))
+        diplomas.append(Diploma(str(d["id"]), str(d.get("label", d["id"])),
+                                pats(d.get("patterns"), f"diplomas.{d['id']}"),
+                                int(d.get("level") or 0), int(d.get("study_years") or 0),
+                                str(d.get("field") or "other"), bool(d.get("state")), str(d.get("title") or ""),
+                                str(d.get("level_from") or "table")))
     return Eligibility(
-        conditions_entry=str(deis.get("conditions_entry") or ""), dispenses_entry=str(deis.get("dispenses_entry") or ""),
+        conditions_entry=str(deis.get("conditions_entry") or ""),
+        dispenses_entry=str(deis.get("dispenses_entry") or ""),
         conditions=conditions, dispenses=tuple(_plain(x) for x in deis.get("dispenses") or () if isinstance(x, dict)),
         diplomas=tuple(diplomas), level_patterns=pats(levels.get("patterns"), "levels.patterns"),
         old_levels={str(k): int(v) for k, v in _plain(levels.get("old")).items()},
@@ -246,7 +249,8 @@ def assess_access(rules: Eligibility, profile: dict) -> Assessment:
         return Assessment("not_yet", "\n".join([m["not_yet"].format(profile=who, condition=nearest.text,
                                                                      need=nearest.experience, have=years)] + notes),
                           rules.conditions_entry)
-    return Assessment("no_condition", "\n".join([m["no_condition"].format(profile=who)] + notes), rules.conditions_entry)
+    text = "\n".join([m["no_condition"].format(profile=who), *notes])
+    return Assessment("no_condition", text, rules.conditions_entry)
 
 
 def assess_dispenses(rules: Eligibility, profile: dict) -> Assessment:

@@ -48,7 +48,8 @@ def report_all(results: dict) -> str:
              "|---|" + "---|" * len(names)]
     for label, key in rows:
         lines.append(f"| {label} | " + " | ".join(_pct(*results[n][key]) for n in names) + " |")
-    lines.append("| invented facts (must_not hits) | " + " | ".join(str(results[n]["must_not_hits"]) for n in names) + " |")
+    hits = " | ".join(str(results[n]["must_not_hits"]) for n in names)
+    lines.append(f"| invented facts (must_not hits) | {hits} |")
     lines.append("| knowledge answer latency over REST | " + " | ".join(_latency(results[n]) for n in names) + " |")
     lines += ["", "## Failures by kind", "", "| kind | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     kinds = sorted({k for n in names for k in results[n]["kinds"]})

@@ -21,10 +21,11 @@ from bot.kb.messages import STAFF
 from bot.kb.model import KnowledgeBase
 from bot.replies import replies_for
 
+
 def faq_check(s: Settings) -> int:
     try:
         report = check_knowledge(s.knowledge_dir)
-    except Exception as exc:  # a file shape no check foresaw: still a message, not a traceback
+    except Exception as exc:  # noqa: BLE001 - a file shape no check foresaw: still a message, not a traceback
         print(STAFF["check_crash"].format(error=f"{exc.__class__.__name__}: {exc}"), file=sys.stderr)
         return 1
     if report.errors:
@@ -98,8 +99,8 @@ def reply_lines(kb: KnowledgeBase, decision, responses: dict[str, str]) -> list[
 
 def faq_try(s: Settings, text: str, formation: Optional[str] = None) -> int:
     from bot.answering import Answerer, State
+    from bot.lexicon import topic_words
     from bot.turns import read_turn
-    from bot.vocabulary import topic_words
 
     try:
         parsed = parse(s, text)

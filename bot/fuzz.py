@@ -153,12 +153,13 @@ def _sio_case(rng: random.Random, sid: str) -> Case:
         {"message": "durée du DEIS", "session_id": sid, "customData": rng.choice(["{bad json", 42, "x" * 1000])},
         {"message": rng.choice(NORMAL[:4]), "session_id": sid},
     ]
-    return Case(f"sio_{['unicode', 'html_injection', 'wrong_types', 'missing_session', 'forged_session', 'not_object', 'bad_metadata', 'normal'][kind]}",
-                channel="sio", body=payloads[kind], must_answer=kind == 7)
+    names = ["unicode", "html_injection", "wrong_types", "missing_session", "forged_session", "not_object",
+             "bad_metadata", "normal"]
+    return Case(f"sio_{names[kind]}", channel="sio", body=payloads[kind], must_answer=kind == 7)
 
 
 @dataclass
-class Report:
+class FuzzReport:
     counts: Counter = field(default_factory=Counter)  # (category, status) -> n
     failures: list = field(default_factory=list)
     latencies: list = field(default_factory=list)
@@ -185,7 +186,7 @@ class Report:
         return "\n".join(lines)
 
 
-async def _rest(session: aiohttp.ClientSession, url: str, case: Case, report: Report, unavailable: str) -> None:
+async def _rest(session: aiohttp.ClientSession, url: str, case: Case, report: FuzzReport, unavailable: str) -> None:
     t = time.perf_counter()
     try:
         async with session.request(case.method, url + "/webhooks/rest/webhook", data=case.body,
@@ -225,12 +226,12 @@ async def _sio_connect(url: str):
     # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa's pin.
     client = socketio.AsyncClient(reconnection=False)
     replies: asyncio.Queue = asyncio.Queue()
-    client.on("bot_uttered", lambda data: replies.put_nowait(data))
+    client.on("bot_uttered", replies.put_nowait)
     await client.connect(url, socketio_path="/socket.io", transports=["polling"], wait_timeout=20)
     return client, replies
 
 
-async def _sio_ask(url: str, case: Case, report: Report) -> None:
+async def _sio_ask(url: str, case: Case, report: FuzzReport) -> None:
     """A normal question on its own connection: a bot_uttered with text must come back."""
     try:
         client, replies = await _sio_connect(url)
@@ -252,7 +253,7 @@ async def _sio_ask(url: str, case: Case, report: Report) -> None:
         await client.disconnect()
 
 
-async def _sio(url: str, cases: list[Case], report: Report) -> None:
+async def _sio(url: str, cases: list[Case], report: FuzzReport) -> None:
     """One client sends the bad events in turn (the server may drop its connection on garbage:
     counted, not a failure, as long as it accepts a new one); normal questions use their own."""
     client = None
@@ -281,24 +282,24 @@ async def _sio(url: str, cases: list[Case], report: Report) -> None:
 async def _probe(url: str) -> Optional[str]:
     """A normal question over REST and socket.io right after the run; None if both answer."""
     async with aiohttp.ClientSession() as s:
-        async with s.post(url + "/webhooks/rest/webhook",
-                          json={"sender": f"probe-{uuid.uuid4().hex}", "message": "combien coûte la sélection du DEIS ?"}) as r:
+        probe = {"sender": f"probe-{uuid.uuid4().hex}", "message": "combien coûte la sélection du DEIS ?"}
+        async with s.post(url + "/webhooks/rest/webhook", json=probe) as r:
             msgs = await r.json() if r.status == 200 else []
     if not any(isinstance(m.get("custom"), dict) and m["custom"].get("kb_id") for m in msgs):
         return f"REST probe not answered with knowledge: {msgs!r}"[:300]
-    probe = Report()
+    probe = FuzzReport()
     await _sio(url, [Case("probe", "sio", {"message": "durée du DEIS", "session_id": f"probe-{uuid.uuid4().hex}"},
                           must_answer=True)], probe)
     return "; ".join(probe.failures) or None
 
 
 async def run(url: str, count: int, max_body: int, seed: int = 0, concurrency: int = 8,
-              unavailable: str = "momentanément indisponible") -> Report:
+              unavailable: str = "momentanément indisponible") -> FuzzReport:
     rng = random.Random(seed)
     cases = [generate(rng, max_body) for _ in range(count)]
     rest = [c for c in cases if c.channel == "rest"]
     sio = [c for c in cases if c.channel == "sio"]
-    report = Report()
+    report = FuzzReport()
     queue: asyncio.Queue = asyncio.Queue()
     for c in rest:
         queue.put_nowait(c)
@@ -310,8 +311,9 @@ async def run(url: str, count: int, max_body: int, seed: int = 0, concurrency: i
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         sio_clients = max(1, min(4, len(sio) // 50 + 1))
+        shares = [sio[i::sio_clients] for i in range(sio_clients)]
         await asyncio.gather(*(worker(session) for _ in range(concurrency)),
-                             *(_sio(url, sio[i::sio_clients], report) for i in range(sio_clients) if sio[i::sio_clients]))
+                             *(_sio(url, share, report) for share in shares if share))
     problem = await _probe(url)
     if problem:
         report.failures.append(problem)

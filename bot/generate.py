@@ -46,8 +46,8 @@ def generate_nlu(kb: KnowledgeBase, nlu_dir: Path) -> list[Path]:
     seen = _existing_examples(nlu_dir)
     by_intent: dict[str, list[str]] = {}
     for e in kb.entries:
-        for q in (*e.questions,):
-            q = " ".join(q.split())
+        for question in e.questions:
+            q = " ".join(question.split())
             if q and fold(q) not in seen and not q.startswith(("/", "-")):
                 seen.add(fold(q))
                 by_intent.setdefault(f"ask_{e.topic}", []).append(q)

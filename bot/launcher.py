@@ -2,6 +2,12 @@
 
 `serve` keeps both in the foreground and stops both on Ctrl-C or SIGTERM; `shell` runs the
 action server in the background and `rasa shell` in the terminal.
+
+Every Rasa command started here goes through the project's one Rasa runtime,
+`python -m bot.rasa_server <command>` (= `rasa <command>` with the patches of
+bot/rasa_server.py), built by `rasa_cmd`: `run` for serve, web, eval, bench, fuzz, the test
+stacks and the scale-out nodes (`rasa_run_cmd`), `shell` for `make chat`. Training stays
+plain `rasa train` (see train_model).
 """
 from __future__ import annotations
 
@@ -65,13 +71,25 @@ def ensure_trained(s: Settings, force: bool = False) -> Path:
 def train_model(s: Settings, config: Path, out_dir: Path, name: str, log=None) -> Path:
     """`rasa train` from scratch with a given pipeline on the project's data and domain."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Plain `rasa train`, not the runtime: its patches target serving (action server replies,
+    # per-message spaCy parses) and training uses neither (it parses with `Language.pipe`), so
+    # the model file is built by unmodified Rasa and cannot depend on them. (Training validates
+    # the graph's components, patched methods included: tests/test_rasa_server.py checks that
+    # the patched pipeline still passes that validation.)
     subprocess.run([_rasa(), "train", "--config", str(config), "--domain", "domain.yml", "--data", "data",
                     "--out", str(out_dir), "--fixed-model-name", name, "--force"],
                    cwd=ROOT, check=True, env=server_env(s), stdout=log, stderr=subprocess.STDOUT if log else None)
     return out_dir / f"{name}.tar.gz"
 
 
+def rasa_cmd(*args: str) -> list[str]:
+    """`rasa <args>` through the project's Rasa runtime (bot/rasa_server.py)."""
+    return [sys.executable, "-m", "bot.rasa_server", *args]
+
+
 def _rasa() -> str:
+    # The venv's plain `rasa` script, without the runtime's patches: for training and offline
+    # checks (`rasa data validate`, `rasa test core` in tests/). Servers and the shell use rasa_cmd.
     return str(Path(sys.executable).with_name("rasa"))
 
 
@@ -133,8 +151,8 @@ def start_actions(s: Settings, log=None) -> subprocess.Popen:
 
 def rasa_run_cmd(s: Settings, model: Path, token: str, credentials: str = "credentials.yml",
                  endpoints: str = "endpoints.yml") -> list[str]:
-    # `rasa run` through bot.rasa_server, which fixes hot spots of Rasa 3.6 first.
-    return [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(model), "--endpoints", endpoints,
+    """`rasa run` of one Rasa server node, through the project's runtime (rasa_cmd)."""
+    return [*rasa_cmd("run"), "--model", str(model), "--endpoints", endpoints,
             "--credentials", credentials, "--interface", s.rasa_host, "--port", str(s.rasa_port),
             "--enable-api", f"--auth-token={token}", "--cors", *s.allowed_origins]
 
@@ -258,7 +276,7 @@ def shell(s: Settings) -> int:
     s.run_dir.mkdir(parents=True, exist_ok=True)
     actions = start_actions(s)
     try:
-        return subprocess.call([_rasa(), "shell", "--model", str(model), "--endpoints", "endpoints.yml",
+        return subprocess.call([*rasa_cmd("shell"), "--model", str(model), "--endpoints", "endpoints.yml",
                                 "--interface", s.rasa_host, "--port", str(s.rasa_port)],
                                cwd=ROOT, env=server_env(s))
     finally:

@@ -6,9 +6,9 @@ de…"), so the bare word only counts where it cannot be read as "goal".
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from functools import lru_cache
+from typing import Iterable
 
 from bot.kb.model import KnowledgeBase
 from bot.text import fold, fold_with_offsets, without_spans
@@ -95,18 +95,6 @@ class MentionFinder:
         after = words[i + 1] if i + 1 < len(words) else ""
         before = words[i - 1] if i > 0 else ""
         return after in _GOAL_AFTER or before in _GOAL_BEFORE
-
-
-def formations_in(mentions: Iterable[Mention]) -> list[str]:
-    out: list[str] = []
-    for m in mentions:
-        if m.kind == "formation" and m.id not in out:
-            out.append(m.id)
-    return out
-
-
-def parcours_in(mentions: Iterable[Mention]) -> Optional[str]:
-    return next((m.id for m in mentions if m.kind == "parcours"), None)
 
 
 _finders: dict[tuple, MentionFinder] = {}

@@ -4,7 +4,7 @@ Each key (a conversation id, a client address) owns a bucket of `burst` tokens r
 `per_min` tokens a minute; a message takes one token, and an empty bucket means "wait". The
 buckets live in the Rasa process (no shared store): with N nodes behind a load balancer a
 client gets at most N times the limit, which is fine for abuse control. Channel-agnostic: the
-REST channel uses it now, the socket.io channel can call `limits().check(...)` the same way.
+REST and socket.io channels both call it through bot/channels/guard.py.
 """
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ on folded text: lower case, no accents, plain apostrophes, single spaces.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
 import unicodedata
 from functools import lru_cache
+from typing import Any, Callable
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "–": "-", "—": "-",
                               "\u00a0": " ", "\u202f": " ", "œ": "oe", "æ": "ae"})

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from bot import slots
 from bot.answering import State, Turn
 from bot.kb.model import KnowledgeBase
 from bot.text import fold, is_filler_only, tokens, without_spans
 
-SLOT_NAMES = ("formation", "parcours", "topic", "question", "pending", "profile")
 _PLACE_PREPOSITIONS = {"a", "de", "d", "en", "au", "aux", "sur", "vers", "pres", "dans"}
 
 
@@ -76,8 +76,10 @@ def _after_preposition(text: str, start: Any) -> bool:
     return bool(before) and before[-1] in _PLACE_PREPOSITIONS
 
 
-def read_state(slots: dict) -> State:
-    return State(formation=slots.get("formation"), parcours=slots.get("parcours"),
-                 topic=slots.get("topic"), question=slots.get("question"),
-                 pending=bool(slots.get("pending")),
-                 profile=dict(slots["profile"]) if isinstance(slots.get("profile"), dict) else {})
+def read_state(values: dict) -> State:
+    """The conversation's state from its slot values (name -> value, names in bot.slots)."""
+    profile = values.get(slots.PROFILE)
+    return State(formation=values.get(slots.FORMATION), parcours=values.get(slots.PARCOURS),
+                 topic=values.get(slots.TOPIC), question=values.get(slots.QUESTION),
+                 pending=bool(values.get(slots.PENDING)),
+                 profile=dict(profile) if isinstance(profile, dict) else {})

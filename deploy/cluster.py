@@ -12,6 +12,9 @@ Layout (default ports, all on 127.0.0.1):
                               └► Rasa node :5611 ──► action server :5661
     every node ──► PostgreSQL :5632 (tracker store)  and  Redis :6479 (lock store)
 
+Each Rasa node is started like every other Rasa server of the project, through its runtime
+(`python -m bot.rasa_server run …`, built by bot.launcher.rasa_run_cmd).
+
 The data directory is a throw-away temporary one (initdb at each start): this script is the
 recipe and the test bed; for a real deployment keep the same endpoints file
 (deploy/endpoints-scale.yml) and point BOT_TRACKER_URL / BOT_REDIS_* at managed services.

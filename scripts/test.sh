@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 # Browser tests (tests/test_web.py): Debian's Chromium and a font, and the widget's npm packages.
 scripts/system-deps.sh chromium fonts-dejavu-core || exit 1
 scripts/web-deps.sh || exit 1
+# Lint first: seconds, and a finding fails the run like a failing test.
+.venv/bin/ruff check . || exit 1
 .venv/bin/python -m pytest "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then

@@ -1,16 +1,23 @@
-"""Shared fixtures: a tiny knowledge base built in Python and a tracker factory."""
+"""Shared fixtures: a tiny knowledge base built in Python, a tracker factory, and the private
+stacks (real action server + Rasa on their own ports) the end-to-end modules start."""
 from __future__ import annotations
 
-from typing import Any, Optional
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterator, Optional
 
 import pytest
 import yaml
 from rasa_sdk import Tracker
 
-from bot.config import ROOT
+from bot import launcher
+from bot import slots as slot_names
+from bot.config import ROOT, Settings, load_settings
 from bot.eligibility import build_eligibility
-from bot.kb.rules import build_rules
 from bot.kb import Entry, Formation, KnowledgeBase, Parcours, SourceDoc, SourceRef, Topic
+from bot.kb.rules import build_rules
 
 
 def _entry(eid: str, formation: str, topic: str, answer: str, questions: tuple, **kw) -> Entry:
@@ -74,8 +81,7 @@ def make_tracker(text: str, intent: Optional[str], confidence: float = 0.95, ent
     latest = {"text": text, "intent": {"name": intent, "confidence": confidence},
               "intent_ranking": [{"name": k, "confidence": v} for k, v in ranking.items()],
               "entities": entities or [], **extra}
-    all_slots = {"formation": None, "parcours": None, "topic": None, "question": None, "pending": None,
-                 "profile": None}
+    all_slots = dict.fromkeys(slot_names.ALL)
     all_slots.update(slots or {})
     return Tracker("test-user", all_slots, latest, [], False, None, {}, "action_listen")
 
@@ -83,3 +89,40 @@ def make_tracker(text: str, intent: Optional[str], confidence: float = 0.95, ent
 @pytest.fixture
 def tracker_factory():
     return make_tracker
+
+
+@dataclass
+class PrivateStack:
+    """A running private stack. `procs` maps "actions" and "rasa" to their processes; a test
+    that restarts one puts the new process there, and the fixture stops whatever is there."""
+    settings: Settings
+    model: Path
+    tmp: Path
+    log: Any
+    files: dict = field(default_factory=dict)
+    procs: dict = field(default_factory=dict)
+
+
+@contextmanager
+def _private_stack(tmp: Path, rasa_port: int, action_port: int, credentials: Optional[str] = None,
+                   **overrides: Any) -> Iterator[PrivateStack]:
+    values = dict(rasa_port=rasa_port, action_port=action_port, run_dir=tmp,
+                  tracker_url=f"sqlite:///{tmp / 'tracker.db'}", auth_token=uuid.uuid4().hex)
+    values.update(overrides)
+    s = replace(load_settings(), **values)
+    model = launcher.ensure_trained(s)
+    files = {"credentials": credentials} if credentials else {}
+    with open(tmp / "servers.log", "a") as log:
+        stack = PrivateStack(s, model, tmp, log, files)
+        stack.procs["actions"], stack.procs["rasa"] = launcher.start_stack(s, model, s.auth_token, log=log, **files)
+        try:
+            yield stack
+        finally:
+            launcher.stop(stack.procs.get("rasa"), stack.procs.get("actions"))
+
+
+@pytest.fixture(scope="session")
+def private_stack():
+    """`with private_stack(tmp, rasa_port, action_port, **settings) as stack:` starts the real
+    action server and Rasa with their own token and SQLite tracker store, and stops them."""
+    return _private_stack

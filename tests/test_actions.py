@@ -5,7 +5,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswer
-from actions.guard import ActionRejectInput
+from actions.reject_input import ActionRejectInput
 
 
 def run(action, tracker):
@@ -116,3 +116,10 @@ def test_malformed_tracker_message_is_survived(tiny_kb, tracker_factory):
     t = tracker_factory("", None)
     messages, _ = run(ActionAnswer(tiny_kb), t)
     assert len(messages) == 1 and not messages[0].get("custom")
+
+
+def test_greeting_with_a_profile_greets_then_notes_the_profile(tiny_kb, tracker_factory):
+    messages, events = run(ActionAnswer(tiny_kb), tracker_factory("bonjour, je suis éducatrice spécialisée", "greet"))
+    assert [m["response"] for m in messages][0] == "utter_greet" and len(messages) == 2
+    profile = next(e["value"] for e in events if e.get("name") == "profile")
+    assert profile

@@ -18,8 +18,11 @@ def req(body):
 @pytest.mark.parametrize("body", [[], 42, "x", {"message": "a"}, {"sender": "", "message": "a"},
                                   {"sender": 5, "message": "a"}, {"sender": "s" * 500, "message": "a"}])
 def test_bad_sender_or_body_is_a_400(body):
-    with pytest.raises(InvalidUsage):
+    with pytest.raises(InvalidUsage) as refused:
         asyncio.run(CHANNEL._extract_sender(req(body)))
+    # The French explanation from domain.yml, its placeholder filled in.
+    assert str(refused.value).startswith(("Le corps de la requête", "Le champ « sender »"))
+    assert "{" not in str(refused.value).replace('{ "sender"', "")
 
 
 def test_message_must_be_text_and_is_capped():

@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 from rasa_sdk.executor import ActionExecutor
 
-from actions.guard import ISSUES
+from actions.reject_input import ISSUES
+from bot import slots
 from bot.config import ROOT
 from bot.kb import load_knowledge_base
 
@@ -24,6 +25,10 @@ def registered_actions() -> set:
 
 def test_every_domain_action_is_implemented():
     assert set(DOMAIN["actions"]) <= registered_actions()
+
+
+def test_the_domain_declares_exactly_the_slots_the_code_names():
+    assert set(DOMAIN["slots"]) == set(slots.ALL)
 
 
 def test_every_response_used_in_code_exists():

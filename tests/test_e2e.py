@@ -12,28 +12,19 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import replace
 
 import pytest
 
 from bot import launcher
-from bot.config import ROOT, load_settings
+from bot.config import ROOT
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    s = replace(load_settings(), rasa_port=5205, action_port=5255, run_dir=tmp,
-                tracker_url=f"sqlite:///{tmp / 'tracker.db'}", auth_token=uuid.uuid4().hex)
-    model = launcher.ensure_trained(s)
-    with open(tmp / "rasa.log", "w") as log:
-        procs = launcher.start_stack(s, model, s.auth_token, log=log)
-        try:
-            yield s, model, tmp
-        finally:
-            launcher.stop(*procs)
+def server(tmp_path_factory, private_stack):
+    with private_stack(tmp_path_factory.mktemp("e2e"), 5205, 5255) as stack:
+        yield stack.settings, stack.model, stack.tmp
 
 
 def post(s, path, body, raw=None, timeout=30):
@@ -98,6 +89,19 @@ def test_refusals_and_bad_input_never_give_knowledge(server):
         assert text and not kb, msg
 
 
+def test_asking_for_a_person_offers_the_contact_form_and_so_do_refusals(server):
+    s, _, _ = server
+    for msg in ["je voudrais parler à un conseiller", "passez-moi un humain svp"]:
+        _, msgs = post(s, "/webhooks/rest/webhook", {"sender": f"u-human-{uuid.uuid4().hex[:6]}", "message": msg})
+        assert "Contacter le service des admissions" in "".join(m.get("text", "") for m in msgs), msg
+        assert {"offer_contact": True} in [m.get("custom") for m in msgs], msg
+    # Asking whether it is a person is not asking for one.
+    _, msgs = post(s, "/webhooks/rest/webhook", {"sender": "u-robot", "message": "t'es un robot ?"})
+    assert "assistant automatique" in msgs[0]["text"] and not any(m.get("custom") for m in msgs)
+    _, msgs = post(s, "/webhooks/rest/webhook", {"sender": "u-film", "message": "conseille moi un film"})
+    assert {"offer_contact": True} in [m.get("custom") for m in msgs]
+
+
 def test_huge_message_is_fast_and_does_not_block_others(server):
     s, _, _ = server
     result = {}
@@ -109,7 +113,7 @@ def test_huge_message_is_fast_and_does_not_block_others(server):
 
     th = threading.Thread(target=huge)
     th.start()
-    text, kb, _ = say(s, "u-other", "combien de temps dure le BUT carrières sociales ?")
+    _text, kb, _ = say(s, "u-other", "combien de temps dure le BUT carrières sociales ?")
     th.join(timeout=60)
     assert kb and "trop long" in result["huge"][0] and not result["huge"][1]
 
@@ -130,7 +134,7 @@ def test_api_needs_the_token(server):
     with pytest.raises(urllib.error.HTTPError) as exc:
         post(s, "/model/parse", {"text": "bonjour"})
     assert exc.value.code == 401
-    status, parsed = post(s, f"/model/parse?token={s.auth_token}", {"text": "combien coûte le DEIS ?"})
+    _status, parsed = post(s, f"/model/parse?token={s.auth_token}", {"text": "combien coûte le DEIS ?"})
     assert parsed["intent"]["name"] == "ask_frais"
     assert [e["value"] for e in parsed["entities"]] == ["deis"]
 

@@ -2,7 +2,7 @@
 import pytest
 
 from bot.config import ROOT
-from bot.eligibility import assess_access, assess_dispenses, asks_dispenses, asks_eligibility, read_profile
+from bot.eligibility import asks_dispenses, asks_eligibility, assess_access, assess_dispenses, read_profile
 from bot.kb.loader import load_knowledge_base
 
 

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ROOT
-from bot.conversations import Turn, group, unanswered
-from bot.kb import load_knowledge_base
-from bot.kb import store
+from bot.conversations import LoggedTurn, group, unanswered
+from bot.kb import load_knowledge_base, store
 from bot.kb.loader import check_knowledge
 
 KB_DIR = ROOT / "knowledge"
@@ -188,19 +187,19 @@ def test_store_swaps_a_valid_edit_and_keeps_the_last_valid_base(kb_copy, monkeyp
 
 
 def test_unanswered_messages_are_classified_and_grouped():
-    t = [Turn("a", "il y a un parking ?", 10, "ask_lieu", [], ["action_answer", "utter_no_info"]),
-         Turn("a", "y a t il un parking", 20, "ask_lieu", [], ["action_answer", "utter_no_info"]),
-         Turn("b", "combien ça coûte ?", 30, "ask_frais", [], ["action_answer", "utter_ask_formation"]),
-         Turn("b", "merci", 40, "thanks", [], ["utter_thanks"]),
-         Turn("c", "blorp la licorne", 50, "nlu_fallback", [], ["action_answer", "utter_dont_know"]),
-         Turn("d", "combien ça coûte ?", 60, "ask_frais", [], ["utter_ask_formation"]),
-         Turn("d", "le DEIS", 70, "inform_formation", ["formation"], ["action_answer"])]
+    t = [LoggedTurn("a", "il y a un parking ?", 10, "ask_lieu", [], ["action_answer", "utter_no_info"]),
+         LoggedTurn("a", "y a t il un parking", 20, "ask_lieu", [], ["action_answer", "utter_no_info"]),
+         LoggedTurn("b", "combien ça coûte ?", 30, "ask_frais", [], ["action_answer", "utter_ask_formation"]),
+         LoggedTurn("b", "merci", 40, "thanks", [], ["utter_thanks"]),
+         LoggedTurn("c", "blorp la licorne", 50, "nlu_fallback", [], ["action_answer", "utter_dont_know"]),
+         LoggedTurn("d", "combien ça coûte ?", 60, "ask_frais", [], ["utter_ask_formation"]),
+         LoggedTurn("d", "le DEIS", 70, "inform_formation", ["formation"], ["action_answer"])]
     found = unanswered(t)
     assert [(r, x.text) for r, x in found] == [("no_info", "il y a un parking ?"), ("no_info", "y a t il un parking"),
                                               ("clarify", "combien ça coûte ?"), ("fallback", "blorp la licorne")]
     groups = group(found)
-    assert [(g.count, g.reason) for g in groups][0] == (2, "no_info") and len(groups) == 3
-    assert [g.count for g in group([("decline", Turn("x", q, 1, None, [])) for q in (
+    assert (groups[0].count, groups[0].reason) == (2, "no_info") and len(groups) == 3
+    assert [g.count for g in group([("decline", LoggedTurn("x", q, 1, None, [])) for q in (
         "y a-t-il une cantine au master CMC ?", "est-ce qu'il y a une cantine pour le master ?",
         "la cantine du master cmc elle est bien ?", "poème sur la mer")], ignore={"master", "cmc"})] == [3, 1]
 

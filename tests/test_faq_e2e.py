@@ -14,12 +14,11 @@ import sys
 import time
 import urllib.request
 import uuid
-from dataclasses import replace
 
 import pytest
 
 from bot import launcher
-from bot.config import ROOT, load_settings
+from bot.config import ROOT
 from bot.generate import generate_nlu
 from bot.kb.loader import check_knowledge, load_knowledge_base
 
@@ -44,19 +43,13 @@ PRIVATE_WORDS = ("cantine", "licorne", "Zoé")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, private_stack):
     tmp = tmp_path_factory.mktemp("faq")
     kdir = tmp / "knowledge"
     shutil.copytree(ROOT / "knowledge", kdir)
-    s = replace(load_settings(), rasa_port=5405, action_port=5455, run_dir=tmp, knowledge_dir=kdir,
-                tracker_url=f"sqlite:///{tmp / 'tracker.db'}", auth_token=uuid.uuid4().hex)
-    model = launcher.ensure_trained(s)  # the copy trains exactly like knowledge/: no retraining
-    with open(tmp / "servers.log", "w") as log:
-        procs = launcher.start_stack(s, model, s.auth_token, log=log)
-        try:
-            yield s, tmp
-        finally:
-            launcher.stop(*procs)
+    # the copy trains exactly like knowledge/: no retraining
+    with private_stack(tmp, 5405, 5455, knowledge_dir=kdir) as st:
+        yield st.settings, tmp
 
 
 def say(s, text, sender=None):
@@ -192,7 +185,7 @@ def test_purge_deletes_old_conversations(stack):
 
 
 def test_info_logs_hold_no_message_text(stack):
-    s, tmp = stack
+    _s, tmp = stack
     log = (tmp / "servers.log").read_text()
     assert "decision kind=" in log and " INFO " in log  # the log is real and at INFO level
     leaked = [w for w in PRIVATE_WORDS if w.lower() in log.lower()]

@@ -1,4 +1,6 @@
-"""The Rasa server entry point's speed fixes change no output (bot/rasa_server.py)."""
+"""The Rasa runtime's patches change no output (bot/rasa_server.py), on Rasa 3.6.21."""
+import logging
+
 import pytest
 import spacy
 from jsonschema import ValidationError
@@ -20,15 +22,36 @@ def test_action_reply_check_still_rejects_bad_replies():
         action._validate_action_result({"events": [{"event": "slot", "name": 3}], "responses": "x"})
 
 
-def test_sqlite_tracker_store_uses_wal_on_one_connection(tmp_path):
+def test_action_reply_check_raises_rasa_s_own_error():
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+    bad = {"events": [{"event": "slot", "name": 3}], "responses": "x"}
+    with pytest.raises(ValidationError) as expected:
+        jsonschema.validate(bad, RemoteAction.action_response_format_spec())
+    with pytest.raises(ValidationError) as got:
+        RemoteAction("action_answer", None)._validate_action_result(bad)
+    assert got.value.message.startswith(expected.value.message + ". Failed to validate Action server")
+
+
+def test_rasa_s_sql_store_is_left_alone():
+    # The SQLite tuning lives in bot/trackers.py, on that store's own engine only.
     import rasa.core.tracker_store as stores
-    from sqlalchemy import text
-    from sqlalchemy.pool import SingletonThreadPool
-    store = stores.SQLTrackerStore(host=f"sqlite:///{tmp_path / 'tracker.db'}")
-    assert isinstance(store.engine.pool, SingletonThreadPool)
-    with store.session_scope() as session:
-        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from bot import trackers
+    assert stores.create_engine_kwargs.__module__ == "rasa.core.tracker_store"
+    assert stores.create_engine_kwargs("sqlite:///x.db") == {}
+    assert not event.contains(Engine, "connect", trackers._sqlite_pragmas)  # no process-wide listener
+
+
+def test_other_rasa_version_is_warned_about(monkeypatch, caplog):
+    import rasa.version
+    assert rasa_server.check_rasa_version()  # the pinned one (requirements.txt)
+    monkeypatch.setattr(rasa.version, "__version__", "3.7.0")
+    with caplog.at_level(logging.WARNING, logger="bot.rasa_server"):
+        assert not rasa_server.check_rasa_version()
+    assert "Rasa 3.7.0 is installed" in caplog.text and rasa_server.RASA_VERSION in caplog.text
 
 
 def test_spacy_split_gives_the_same_features_and_entities():
@@ -46,3 +69,24 @@ def test_spacy_split_gives_the_same_features_and_entities():
     message = SpacyEntityExtractor({"dimensions": None}).process([Message.build(text)], model)[0]
     found = {(e["value"], e["entity"]) for e in message.get("entities")}
     assert found == {(e.text, e.label_) for e in reference(text).ents} and ("Montpellier", "LOC") in found
+
+
+def test_patched_pipeline_passes_rasa_s_graph_validation():
+    # `rasa train` validates every component's signature and type annotations; the patched
+    # methods must keep Rasa's (a patch without them failed `python -m bot.rasa_server train`).
+    import inspect
+
+    from rasa.engine import validation
+    from rasa.engine.recipes.recipe import Recipe
+    from rasa.nlu.extractors.spacy_entity_extractor import SpacyEntityExtractor
+    from rasa.shared.data import TrainingType
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    from bot.config import ROOT
+
+    assert inspect.signature(SpacyEntityExtractor.process).return_annotation != inspect.Signature.empty
+    importer = TrainingDataImporter.load_from_config(str(ROOT / "config.yml"))
+    config = importer.get_config()
+    recipe = Recipe.recipe_for_name(config.get("recipe"))
+    config, _, _ = recipe.auto_configure(importer.get_config_file_for_auto_config(), config, TrainingType.BOTH)
+    validation.validate(recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH))

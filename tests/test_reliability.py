@@ -11,35 +11,23 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
-import uuid
-from dataclasses import replace
 
 import pytest
 
 from bot import fuzz, launcher
-from bot.config import load_settings
 
 pytestmark = pytest.mark.e2e
 UNAVAILABLE = "momentanément indisponible"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, private_stack):
     tmp = tmp_path_factory.mktemp("reliability")
-    # A small per-sender limit to test it; no per-IP limit (every test request comes from one IP).
-    s = replace(load_settings(), rasa_port=5600, action_port=5650, run_dir=tmp, auth_token=uuid.uuid4().hex,
-                tracker_url=f"sqlite:///{tmp / 'tracker.db'}?timeout=1", rate_sender_burst=8,
-                rate_sender_per_min=6, rate_ip_burst=0)
-    model = launcher.ensure_trained(s)
     creds = fuzz.credentials_with_socketio(tmp)
-    log = open(tmp / "servers.log", "a")
-    procs = dict(zip(("actions", "rasa"), launcher.start_stack(s, model, s.auth_token, log=log, credentials=creds)))
-    st = {"s": s, "model": model, "tmp": tmp, "procs": procs, "log": log, "creds": creds}
-    try:
-        yield st
-    finally:
-        launcher.stop(procs["rasa"], procs["actions"])
-        log.close()
+    # A small per-sender limit to test it; no per-IP limit (every test request comes from one IP).
+    with private_stack(tmp, 5600, 5650, credentials=creds, tracker_url=f"sqlite:///{tmp / 'tracker.db'}?timeout=1",
+                       rate_sender_burst=8, rate_sender_per_min=6, rate_ip_burst=0) as st:
+        yield {"s": st.settings, "model": st.model, "tmp": tmp, "procs": st.procs, "log": st.log, "creds": creds}
 
 
 def post(s, body, raw=None, path="/webhooks/rest/webhook", timeout=60):
@@ -155,7 +143,7 @@ def test_rasa_killed_and_restarted_keeps_slots_and_history(stack):
     print(f"Rasa restarted in {time.perf_counter() - t:.0f} s")
     after = tracker(s, "u-restart")
     assert after["slots"] == before["slots"] and after["events"] == before["events"]
-    text, kb = say(s, "u-restart", "et la durée ?")
+    _text, kb = say(s, "u-restart", "et la durée ?")
     assert kb and kb[0]["formation"] == "master_cmc"
     assert user_texts(s, "u-restart") == ["comment candidater au master CMC ?", "et la durée ?"]
 
@@ -167,9 +155,9 @@ def test_tracker_database_unwritable_logs_one_error_and_still_answers(stack):
     locker = sqlite3.connect(tmp / "tracker.db", isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")  # another writer holds the database: Rasa cannot write
     try:
-        text, kb = say(s, "u-locked", "combien coûte la sélection du DEIS ?")
+        _text, kb = say(s, "u-locked", "combien coûte la sélection du DEIS ?")
         assert kb and kb[0]["formation"] == "deis"
-        text, kb = say(s, "u-locked", "et la durée ?")  # context served from memory
+        _text, kb = say(s, "u-locked", "et la durée ?")  # context served from memory
         assert kb and kb[0]["formation"] == "deis"
     finally:
         locker.execute("ROLLBACK")

@@ -87,6 +87,7 @@ def test_socketio_output_sends_one_event_with_text_buttons_and_custom():
 
 def test_source_links_must_be_web_links(tmp_path):
     import shutil
+
     from bot.config import ROOT
     from bot.kb.loader import KnowledgeError, load_knowledge_base
     kdir = tmp_path / "knowledge"

@@ -134,14 +134,16 @@ def notes(results: dict, plan: Plan) -> list[str]:
            "(a) answers in process (no HTTP, no conversation state): its latencies are the retrieval alone; "
            "its resident memory is a process that loaded the knowledge base and answered once.",
            "(b) is bot/bench/baseline_config.yml: WhitespaceTokenizer, CountVectors (words, char_wb 1-4), "
-           "Rasa's default DIET with 20 epochs (not 100: training time), EntitySynonymMapper, the same data, domain, rules and "
-           "action server; it has no formation extractor, so it asks which formation more often."]
+           "Rasa's default DIET with 20 epochs (not 100: training time), EntitySynonymMapper, "
+           "the same data, domain, rules and action server; it has no formation extractor, "
+           "so it asks which formation more often."]
     floor = (results.get("assistant") or {}).get("floor")
     if floor:
         out.append("Floors of the assistant's stack, one user, p50: "
                    f"HTTP round trip to Rasa {floor['http_ms']:.1f} ms; "
                    f"NLU over HTTP (/model/parse) {floor['parse_ms']:.1f} ms; "
-                   f"a thank-you over REST (NLU + tracker store + rule, no action server) {floor['chitchat_ms']:.1f} ms.")
+                   "a thank-you over REST (NLU + tracker store + rule, no action server) "
+                   f"{floor['chitchat_ms']:.1f} ms.")
     if plan != FULL:
         out.append("Smoke run (tiny counts): the figures say nothing about performance.")
     return out

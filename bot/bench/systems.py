@@ -25,7 +25,7 @@ FIRST_QUESTION = "combien de temps dure le DEIS ?"
 
 
 @dataclass
-class Stack:
+class BenchStack:
     name: str
     settings: Settings
     model: Path
@@ -51,13 +51,13 @@ class Stack:
         launcher.stop(*self.procs[::-1])
 
 
-def start(name: str, model: Path, rasa_port: int, run_dir: Path, log=None) -> Stack:
+def start(name: str, model: Path, rasa_port: int, run_dir: Path, log=None) -> BenchStack:
     """Start both servers and time process start → first knowledge answer over REST."""
     run_dir.mkdir(parents=True, exist_ok=True)
     s = launcher.isolated_settings(run_dir, rasa_port, ACTION_PORT)
     t = time.perf_counter()
     procs = launcher.start_stack(s, model, s.auth_token, log=log or subprocess.DEVNULL)
-    stack = Stack(name, s, model, procs)
+    stack = BenchStack(name, s, model, procs)
     msgs, _, err = stack.client.send("bench-cold-start", FIRST_QUESTION)
     stack.cold_start_s = time.perf_counter() - t
     if err:

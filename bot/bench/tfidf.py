@@ -52,6 +52,7 @@ def cold_start_main() -> None:
     import json
     import resource
     import sys
+
     from bot.config import load_settings
     baseline = TfidfBaseline(load_settings().knowledge_dir)
     baseline.answer("combien coûte le DEIS ?")

@@ -11,7 +11,7 @@
   control characters and lone surrogates replaced (the fuzzer found that a lone surrogate
   crashes spaCy's tokenizer: "surrogates not allowed").
 
-All channel-agnostic (REST now, socket.io later). The sentences live in domain.yml.
+Used by both channels (bot/channels/rest.py and bot/channels/socketio.py). The sentences live in domain.yml.
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
-from bot.channels.guard import answer_when_silent, clean_text, client_ip, printable, rate_limited_reply
+from bot.channels.guard import answer_when_silent, clean_text, client_ip, printable, rate_limited_reply, response_text
 from bot.config import load_settings
 
 MAX_SENDER_CHARS = 128
@@ -38,15 +38,14 @@ class ValidatedRestInput(RestInput):
     def _body(req: Request) -> dict:
         body: Any = req.json
         if not isinstance(body, dict):
-            raise InvalidUsage('Le corps de la requête doit être un objet JSON : {"sender": "…", "message": "…"}.')
+            raise _bad_request(req, "utter_bad_request_body")
         return body
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         sender = self._body(req).get("sender")
         if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
                 or not printable(sender):
-            raise InvalidUsage("Le champ « sender » (identifiant de conversation, texte de 1 à "
-                               f"{MAX_SENDER_CHARS} caractères) est obligatoire.")
+            raise _bad_request(req, "utter_bad_request_sender", limit=MAX_SENDER_CHARS)
         return sender
 
     def _extract_message(self, req: Request) -> Optional[Text]:
@@ -54,7 +53,7 @@ class ValidatedRestInput(RestInput):
         if message is None:
             return ""
         if not isinstance(message, str):
-            raise InvalidUsage("Le champ « message » doit être un texte.")
+            raise _bad_request(req, "utter_bad_request_message")
         limit = load_settings().max_message_chars
         # Rasa strips the text afterwards: end the cut with a visible character.
         return clean_text(message if len(message) <= limit else message[:limit] + "…")
@@ -67,7 +66,7 @@ class ValidatedRestInput(RestInput):
         if metadata is None:
             return None
         if not isinstance(metadata, dict) or len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-            raise InvalidUsage(f"Le champ « metadata » doit être un objet JSON de moins de {MAX_METADATA_BYTES} octets.")
+            raise _bad_request(request, "utter_bad_request_metadata", limit=MAX_METADATA_BYTES)
         return metadata
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -92,3 +91,11 @@ class ValidatedRestInput(RestInput):
 
         return bp
 
+
+def _bad_request(req: Request, response: str, **values: Any) -> InvalidUsage:
+    """A 400 with the domain's French explanation ({limit} filled in; no str.format, so the
+    JSON braces of the text stay as they are)."""
+    text = response_text(getattr(req, "app", None), response)
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    return InvalidUsage(text)

@@ -175,3 +175,38 @@ def cross_checks(entries: list[Entry], question_lines: dict, out: Collector) -> 
                 out.add(Path(e.file), lines[i] if i < len(lines) else e.line, e.id, "duplicate_question",
                         value=q, other=other.id)
             questions.setdefault(key, e)
+
+
+# Suggested questions the website widget offers before the first message (knowledge/suggestions.yml).
+MIN_SUGGESTIONS, MAX_SUGGESTIONS, MAX_SUGGESTION_CHARS = 3, 5, 120
+
+
+def check_suggestions(doc: Any, path: Path, out: Collector) -> list[str]:
+    """The valid suggested questions of `doc` (the file's content), every problem reported:
+    3 to 5 distinct, non-empty texts of at most 120 characters (the widget shows them as buttons)."""
+    items = doc.get("suggestions") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        out.add(path, 1, "", "not_list", name="suggestions")
+        return []
+    lines = (doc.get("__items__") or {}).get("suggestions") or []
+    good: list[str] = []
+    seen: dict[str, int] = {}
+    for n, item in enumerate(items, start=1):
+        line = lines[n - 1] if n <= len(lines) else line_of(doc, "suggestions")
+        if isinstance(item, (dict, list)):  # e.g. an unquoted « : » turned the line into a mapping
+            out.add(path, line, "", "suggestion_not_text", n=n)
+            continue
+        text = " ".join(str(item).split()) if item is not None else ""
+        if not text:
+            out.add(path, line, "", "suggestion_empty", n=n)
+        elif len(text) > MAX_SUGGESTION_CHARS:
+            out.add(path, line, "", "suggestion_too_long", value=text, length=len(text), limit=MAX_SUGGESTION_CHARS)
+        elif fold(text).rstrip(" ?!.") in seen:
+            out.add(path, line, "", "suggestion_duplicate", value=text, other=seen[fold(text).rstrip(" ?!.")])
+        else:
+            seen[fold(text).rstrip(" ?!.")] = n
+            good.append(text)
+    if not MIN_SUGGESTIONS <= len(items) <= MAX_SUGGESTIONS:
+        out.add(path, line_of(doc, "suggestions"), "", "suggestion_count", count=len(items),
+                min=MIN_SUGGESTIONS, max=MAX_SUGGESTIONS)
+    return good

@@ -14,10 +14,10 @@ from typing import Any, Optional
 
 import yaml
 
-from bot.kb.checks import ERROR, EXPIRED, WARNING, Collector, check_entry, cross_checks
 from bot.eligibility import build_eligibility
-from bot.kb.rules import build_rules
+from bot.kb.checks import ERROR, EXPIRED, WARNING, Collector, check_entry, check_suggestions, cross_checks
 from bot.kb.model import Entry, Formation, KnowledgeBase, Parcours, SourceDoc, Topic
+from bot.kb.rules import build_rules
 from bot.text import fold
 
 
@@ -31,7 +31,7 @@ class KnowledgeError(Exception):
 
 
 @dataclass
-class Report:
+class CheckReport:
     """What `faq-check` prints: errors (expired entries included), warnings, and the base if valid."""
 
     errors: list[str]
@@ -152,7 +152,30 @@ def knowledge_files(root: Path) -> list[Path]:
             *sorted((root / "entries").glob("**/*.yml"))]
 
 
-def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
+SUGGESTIONS_FILE = "suggestions.yml"
+
+
+def _suggestions(root: Path, out: Collector) -> list[str]:
+    """The widget's suggested questions (optional file: without it the widget shows none)."""
+    path = root / SUGGESTIONS_FILE
+    if not path.is_file():
+        return []
+    before = len(out.problems)
+    doc = _read_yaml(path, out)
+    if doc is None and len(out.problems) > before:  # unreadable YAML, already reported
+        return []
+    return check_suggestions(doc, path, out)
+
+
+def load_suggestions(root: Path | str) -> tuple[list[str], list[str]]:
+    """(valid suggested questions, French error lines) of `root`/suggestions.yml, for the
+    channel that serves them (bot/channels/feedback.py) without validating the whole base."""
+    out = Collector(Path(root))
+    good = _suggestions(Path(root), out)
+    return good, out.of(ERROR)
+
+
+def check_knowledge(root: Path | str, today: Optional[date] = None) -> CheckReport:
     """Validate every knowledge file; build the base unless a real error was found.
 
     An expired entry is an error for `faq-check`, but a running assistant only leaves it out
@@ -167,6 +190,10 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
     elig_path = root / "eligibility.yml"
     eligibility = build_eligibility(_read_yaml(elig_path, out) if elig_path.is_file() else None,
                                     lambda key, **kw: out.add(elig_path, 0, "", key, **kw))
+    # The widget's suggested questions: errors for faq-check, but never a reason to refuse the
+    # base (the running channel keeps the last valid list, bot/channels/feedback.py).
+    suggestion_problems = Collector(root)
+    _suggestions(root, suggestion_problems)
     ctx = {"sources": sources, "source_aliases": aliases, "formations": formations,
            "parcours": parcours, "topics": topics}
     entries: list[Entry] = []
@@ -186,9 +213,9 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
     for ref in (eligibility.conditions_entry, eligibility.dispenses_entry) if eligibility else ():
         if ref not in known:
             out.add(elig_path, 0, "", "unknown_entry", value=ref)
-    errors, warnings = out.of(ERROR, EXPIRED), out.of(WARNING)
+    errors, warnings = out.of(ERROR, EXPIRED) + suggestion_problems.of(ERROR), out.of(WARNING)
     if out.of(ERROR):
-        return Report(errors, warnings, None)
+        return CheckReport(errors, warnings, None)
     expired = {p.entry for p in out.problems if p.level == EXPIRED}
     digest = hashlib.sha256()
     for f in knowledge_files(root):
@@ -198,7 +225,7 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> Report:
                        version=digest.hexdigest()[:12], other_formations=others,
                        warnings=tuple(warnings), expired=tuple(out.of(EXPIRED)), rules=rules,
                        eligibility=eligibility)
-    return Report(errors, warnings, kb)
+    return CheckReport(errors, warnings, kb)
 
 
 def load_knowledge_base(root: Path | str, today: Optional[date] = None) -> KnowledgeBase:

@@ -1,80 +1,17 @@
-"""Messages shown to staff (in French), kept together in one place.
+"""Messages shown to staff, read from `knowledge/staff_messages.yml` (French text is data).
 
 MESSAGES: knowledge validation (`faq-check`, live reload logs); STAFF: the other staff
-commands (`faq-try`, `gaps`, `purge`).
+commands (`faq-try`, `gaps`, `purge`). They are the program's own text, so they are read from
+the repository's `knowledge/`, whatever BOT_KNOWLEDGE_DIR says.
 """
+from __future__ import annotations
 
-MESSAGES = {
-    "yaml": "YAML mal formé : {detail}. Vérifiez l'indentation (2 espaces) et mettez entre guillemets les textes qui contiennent « : ».",
-    "not_list": "la clé « {name} » doit contenir une liste d'éléments commençant par « - ».",
-    "not_mapping": "chaque élément doit être un ensemble de champs (id, formation, topic…).",
-    "missing": "champ obligatoire « {field} » manquant : ajoutez-le.",
-    "empty": "le champ « {field} » est vide : écrivez un texte.",
-    "bad_id": "identifiant « {value} » invalide : utilisez formation.sujet.detail en minuscules sans accents (ex. deis.frais.selection).",
-    "duplicate_id": "l'identifiant « {value} » existe déjà ({other}) : choisissez un identifiant unique.",
-    "unknown_formation": "formation inconnue « {value} » : utilisez l'une de {allowed}.",
-    "unknown_topic": "sujet inconnu « {value} » : utilisez l'un de {allowed}.",
-    "unknown_parcours": "parcours inconnu « {value} » : utilisez l'un de {allowed}.",
-    "unknown_source": "source inconnue « {value} » : utilisez l'une de {allowed} (voir knowledge/sources.yml).",
-    "no_sources": "aucune source : indiquez au moins un document (champ sources, avec doc et section).",
-    "too_long": "réponse trop longue ({length} caractères, maximum {limit}) : raccourcissez-la ou découpez-la en deux fiches.",
-    "duplicate_question": "la question « {value} » figure aussi dans la fiche {other} : gardez-la dans une seule fiche.",
-    "missing_reviewed": "champ obligatoire « reviewed » manquant : ajoutez la date de votre dernière relecture, par exemple « reviewed: {today} ».",
-    "missing_author": "la source « {value} » demande un auteur : ajoutez « author: Prénom Nom » sous « doc: ».",
-    "bad_date": "date « {value} » invalide dans « {field} » : écrivez-la sous la forme AAAA-MM-JJ, par exemple 2026-11-22.",
-    "future_review": "date de relecture « {value} » dans le futur (nous sommes le {today}) : indiquez le jour où vous avez relu la fiche.",
-    "stale": "fiche non relue depuis plus de 12 mois (dernière relecture le {value}) : relisez-la, puis mettez la date du jour dans « reviewed ».",
-    "expired": "fiche expirée depuis le {value} : elle n'est plus donnée aux visiteurs. Mettez la réponse à jour et changez ou retirez la date « expires », ou supprimez la fiche.",
-    "missing_file": "fichier introuvable : {value}.",
-    "bad_url": "lien « {value} » refusé : seuls les liens commençant par http:// ou https:// sont affichés aux visiteurs.",
-    "no_entries": "aucune fiche trouvée dans {value}.",
-    "unknown_entry": "fiche inconnue « {value} » : indiquez l'identifiant d'une fiche existante.",
-    "bad_pattern": "motif « {value} » invalide dans « {where} » ({detail}) : corrigez l'expression régulière.",
-}
+from pathlib import Path
 
-STAFF = {
-    "check_ok": "Base de connaissances valide : {entries} fiches, {sources} sources (version {version}).",
-    "check_errors": "{count} erreur(s) dans la base de connaissances : corrigez-les puis relancez « make faq-check ».",
-    "check_crash": "La base de connaissances n'a pas pu être lue ({error}) : vérifiez la dernière modification (structure des fichiers), ou transmettez ce message à l'équipe technique.",
-    "check_warnings": "{count} avertissement(s) (n'empêchent pas la mise en ligne) :",
-    "error": "ERREUR",
-    "warning": "AVERTISSEMENT",
-    "not_running": "L'assistant ne répond pas sur {url} : lancez-le avec « make serve » (dans un autre terminal), puis réessayez.",
-    "bad_token": "L'assistant a refusé la demande (jeton {path} absent ou périmé) : relancez « make serve », puis réessayez.",
-    "kb_invalid": "La base de connaissances actuelle a des erreurs : l'assistant en ligne garde la dernière version valide. Lancez « make faq-check ».",
-    "try_usage": "Indiquez la question à essayer, par exemple : make faq-try Q=\"combien coûte le DEIS ?\"",
-    "try_question": "Question : « {text} »",
-    "try_intent": "Compréhension : intention {intent} (confiance {confidence:.2f})",
-    "try_others": "  autres intentions : {others}",
-    "try_entities": "Entités reconnues : {entities}",
-    "try_no_entities": "Entités reconnues : aucune",
-    "try_decision": "Décision : {kind}",
-    "try_chosen": "Fiche choisie : {id} — {title} ({where})",
-    "try_ranking": "Fiches envisagées ({how} ; * = donnée) :",
-    "how_topic": "score = probabilité du sujet + 4 × (ressemblance des mots + 0,6 × probabilité de la fiche selon le modèle)",
-    "how_search": "score = ressemblance des mots, de 0 à 1 : réponse dès 0,30, propositions dès 0,18",
-    "try_no_ranking": "Aucune fiche envisagée.",
-    "try_reply": "Réponse de l'assistant :",
-    "try_button": "  [bouton] {title}",
-    "try_fixed": "réponse fixe ({action})",
-    "kind_answer": "réponse tirée d'une fiche",
-    "kind_clarify": "demande de précision : quelle formation ?",
-    "kind_no_info": "« je n'ai pas cette information » (aucune fiche sur ce sujet pour cette formation)",
-    "kind_suggest": "propositions « Vouliez-vous dire… » (aucune fiche assez proche)",
-    "kind_dont_know": "« je n'ai pas trouvé » (aucune fiche proche)",
-    "kind_decline": "refus : question hors du champ de l'assistant",
-    "kind_other_formation": "formation non couverte par l'assistant",
-    "gaps_none": "Aucune question sans réponse dans {store}.",
-    "gaps_title": "{groups} groupe(s) de questions sans réponse ({messages} message(s), {conversations} conversation(s)) :",
-    "gaps_written": "Tableau enregistré dans {path} (à ouvrir avec un tableur).",
-    "gaps_header": ["nombre", "dernière fois", "motif", "question type", "autres formulations"],
-    "reason_no_info": "information absente",
-    "reason_fallback": "question non comprise",
-    "reason_clarify": "précision abandonnée",
-    "reason_decline": "refusée comme hors sujet",
-    "purge_done": "Conversations de plus de {days} jours supprimées de {store} : {events} événement(s), {conversations} conversation(s) entièrement effacée(s), {partial} conversation(s) en cours raccourcie(s).",
-    "purge_bad_days": "Nombre de jours invalide ({days}) : indiquez un nombre positif, par exemple make purge DAYS=90.",
-    "purge_nothing": "Aucune conversation de plus de {days} jours dans {store} : rien à supprimer.",
-    "store_error": "Impossible d'ouvrir l'historique des conversations {store} ({error}) : vérifiez BOT_TRACKER_URL et que la base de données est démarrée.",
-    "store_missing": "Aucun historique de conversations dans {store} (l'assistant n'a encore reçu aucun message).",
-}
+import yaml
+
+PATH = Path(__file__).resolve().parents[2] / "knowledge" / "staff_messages.yml"
+_TEXTS = yaml.safe_load(PATH.read_text(encoding="utf-8"))
+
+MESSAGES: dict = _TEXTS["validation"]
+STAFF: dict = _TEXTS["commands"]

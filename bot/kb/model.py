@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Optional
 
 from bot.kb.rules import Rules
 
@@ -103,13 +103,6 @@ class KnowledgeBase:
     def get(self, entry_id: str) -> Optional[Entry]:
         return self._by_id.get(entry_id)
 
-    def entries_for(self, formation: Optional[str] = None,
-                    topics: Optional[Iterable[str]] = None) -> list[Entry]:
-        wanted = set(topics) if topics is not None else None
-        return [e for e in self.entries
-                if (formation is None or e.formation == formation)
-                and (wanted is None or e.topic in wanted)]
-
     def formations_with_topic(self, topic: str) -> list[str]:
         return sorted({e.formation for e in self.entries if e.topic == topic and e.formation != GENERAL})
 
@@ -143,7 +136,7 @@ class KnowledgeBase:
         return index
 
     @cached_property
-    def vocabulary(self) -> frozenset[str]:
+    def words(self) -> frozenset[str]:
         """Every folded word of the entries and of the ways formations are named."""
         words = set(self.entries_by_word)
         names = [n for f in self.formations.values() for n in (*f.aliases, *f.hints, f.label)]

@@ -120,7 +120,7 @@ def build_rules(doc: Any, topics: set[str], formations: set[str],
     for tid, spec in raw_types.items():
         if str(tid).startswith("__"):
             continue
-        spec = spec if isinstance(spec, dict) else {}
+        spec = spec if isinstance(spec, dict) else {}  # noqa: PLW2901 - a malformed spec counts as empty
         types.append(AnswerType(str(tid), compile_patterns(spec.get("asked"), f"answer_types.{tid}.asked", problem),
                                 compile_patterns(spec.get("value"), f"answer_types.{tid}.value", problem)))
     qdoc = doc.get("quantity_unit") if isinstance(doc.get("quantity_unit"), dict) else {}
@@ -131,8 +131,8 @@ def build_rules(doc: Any, topics: set[str], formations: set[str],
             problem("bad_pattern", value=qdoc.get("asked"), where="quantity_unit.asked", detail="(?P<unit>…) manquant")
         quantity_unit = QuantityUnit(asked[0] if asked else None, _words(qdoc.get("generic")),
                                      str(qdoc.get("numbers") or r"\d+"),
-                                     tuple(frozenset(fold(str(w)) for w in group) for group in qdoc.get("synonyms") or ()
-                                           if isinstance(group, list)))
+                                     tuple(frozenset(fold(str(w)) for w in group)
+                                           for group in qdoc.get("synonyms") or () if isinstance(group, list)))
     return Rules(
         quantity_unit=quantity_unit,
         parcours_formation=parcours_formation,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -26,7 +27,7 @@ _SEGMENT = re.compile(r"\n|(?<=[.;:!?])\s+")
 @lru_cache(maxsize=32768)  # entry texts are analysed again at every reload of the base
 def _stems(text: str) -> tuple[str, ...]:
     words = [t[:STEM] for t in content_tokens(text)]
-    return tuple(words + [f"{a}_{b}" for a, b in zip(words, words[1:])])
+    return tuple(words + [f"{a}_{b}" for a, b in pairwise(words)])
 
 
 def _chars(text: str) -> str:
@@ -87,7 +88,6 @@ class Ranker:
         self._sizes = (len(q_texts), len(docs), len(segments))
         self._vt = [sp.vstack([v.fit_transform(corpus), v.transform(segments)]).T.tocsr()
                     for v in (self._word, self._char)]
-        self.vocabulary = frozenset(t for text in corpus for t in content_tokens(text))
 
     def scores(self, query: str) -> np.ndarray:
         """Similarity in [0, 1] of the query to every entry, aligned with self.entries."""

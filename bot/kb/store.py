@@ -29,7 +29,7 @@ _watcher: Optional["Watcher"] = None
 
 
 def get_kb() -> KnowledgeBase:
-    global _kb, _watcher
+    global _kb, _watcher  # noqa: PLW0603 - one knowledge base and one watcher per server process
     if _kb is None:
         with _lock:
             if _kb is None:
@@ -83,7 +83,7 @@ def reload(root: Path) -> bool:
         return False
     # Build here, not in a visitor's request, the indexes this process used on the old base
     # (the action server searches; Rasa's NLU only needs names and known words).
-    for name in ("entries_by_word", "vocabulary", "ranker"):
+    for name in ("entries_by_word", "words", "ranker"):
         if _kb is None or name in vars(_kb):
             getattr(kb, name)
     # The entry model takes about a second to train: the old one serves the new base meanwhile

@@ -23,8 +23,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.config import load_settings
 from bot.inputcheck import check_input, clean_for_nlu
 from bot.kb.store import get_kb
+from bot.lexicon import known_words
 from bot.mentions import MentionFinder
-from bot.vocabulary import known_words
 
 INPUT_ISSUE = "input_issue"
 INVALID_INTENT = "invalid_input"

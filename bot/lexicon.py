@@ -1,6 +1,9 @@
-"""Words the assistant knows: the knowledge base's plus the NLU training examples'.
+"""Word lists read from the NLU training data and the knowledge base, once per base version.
 
-Used to tell gibberish from a real message; read lazily, once per knowledge base version.
+- `known_words`: every word the assistant knows (the base's and the training examples'), used
+  to tell gibberish from a real message;
+- `topic_words`: each topic's own words in the training data, handed to the policy, which
+  reads no file itself.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ def _nlu_words(nlu_dir: Path) -> frozenset[str]:
 
 
 def intent_words(intent: str, min_count: int = 1, nlu_dir: Path = ROOT / "data" / "nlu") -> frozenset[str]:
-    """Words visitors commonly use for an intent in the training data (its own vocabulary)."""
+    """Words visitors commonly use for an intent in the training data ."""
     counts = _intent_words(nlu_dir).get(intent, Counter())
     return frozenset(w for w, n in counts.items() if n >= min_count and not any(c.isdigit() for c in w))
 
@@ -41,7 +44,7 @@ _cache: dict[str, frozenset[str]] = {}
 def known_words(kb: KnowledgeBase, nlu_dir: Path = ROOT / "data" / "nlu") -> frozenset[str]:
     if kb.version not in _cache:
         _cache.clear()
-        _cache[kb.version] = kb.vocabulary | _nlu_words(nlu_dir)
+        _cache[kb.version] = kb.words | _nlu_words(nlu_dir)
     return _cache[kb.version]
 
 
