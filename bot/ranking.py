@@ -55,6 +55,16 @@ class EntryRanker:
             if e.id in coded:
                 sims[i] += CODE_BONUS / SIM_WEIGHT
         self.sims = sims
+        words = tokens(text)
+        self._words = f" {' '.join(words)} "
+        # "UF1.3", "DF2": a code names its term ("UF", "DF") too.
+        self._code_stems = {w.rstrip("0123456789.") for w in words if w[-1:].isdigit()}
+
+    def names_a_term(self, entry: Entry) -> bool:
+        """Whether the question names one of the terms the entry defines (its keywords)."""
+        terms = [tokens(k) for k in entry.keywords]
+        return any(t and (f" {' '.join(t)} " in self._words or (len(t) == 1 and t[0] in self._code_stems))
+                   for t in terms)
 
     def combined(self) -> np.ndarray:
         return self.sims + MODEL_WEIGHT * self.model
@@ -76,6 +86,8 @@ class EntryRanker:
         ranked = []
         for i, e in enumerate(self.kb.entries):
             if e.formation != formation:
+                continue
+            if e.topic in self.kb.rules.term_topics and not self.names_a_term(e):
                 continue
             prior, sim = priors.get(e.topic, 0.0), float(combined[i])
             if prior < MIN_PRIOR and sim < SIM_STRONG:

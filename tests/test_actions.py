@@ -120,6 +120,6 @@ def test_malformed_tracker_message_is_survived(tiny_kb, tracker_factory):
 
 def test_greeting_with_a_profile_greets_then_notes_the_profile(tiny_kb, tracker_factory):
     messages, events = run(ActionAnswer(tiny_kb), tracker_factory("bonjour, je suis éducatrice spécialisée", "greet"))
-    assert [m["response"] for m in messages][0] == "utter_greet" and len(messages) == 2
+    assert messages[0]["response"] == "utter_greet" and len(messages) == 2
     profile = next(e["value"] for e in events if e.get("name") == "profile")
     assert profile

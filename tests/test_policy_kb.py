@@ -99,3 +99,14 @@ def test_courtesy_never_gets_a_knowledge_answer(kb, text, response):
 def test_dispenses_asked_without_naming_the_deis(kb):
     d = Answerer(kb).decide(turn(kb, "j'aurai des allègements ?", "ask_prerequis"), State(profile={"diplomas": ["cafdes"]}))
     assert d.kind == "assessment" and "DF3" in d.text
+
+
+def test_a_glossary_entry_answers_only_a_question_naming_its_term(kb):
+    # "CS" is not defined to whoever asks what is done on Tuesdays in carrières sociales.
+    d = Answerer(kb).decide(turn(kb, "en carrières sociales on a quoi le mardi ?", "ask_glossaire", ["but_cs"]), State())
+    assert all(e.topic != "glossaire" for e in d.entries)
+    # A code names its term: "UF1.3" is an "UF".
+    d = Answerer(kb).decide(turn(kb, "UF1.3 c'est quoi ?", "ask_glossaire", ["deis"]), State(formation="deis"))
+    assert d.kind == "answer" and d.entries[0].id == "deis.glossaire.uf"
+    d = Answerer(kb).decide(turn(kb, "que veut dire CAFERUIS ?", "ask_glossaire", ["deis"]), State())
+    assert d.entries[0].id == "deis.glossaire.caferuis"

@@ -52,6 +52,7 @@ class Rules:
 
     parcours_formation: str = ""
     parcours_topics: frozenset[str] = frozenset()
+    term_topics: frozenset[str] = frozenset()
     site_topics: frozenset[str] = frozenset()
     known_places: frozenset[str] = frozenset()
     origin_before_name: frozenset[str] = frozenset()
@@ -137,6 +138,7 @@ def build_rules(doc: Any, topics: set[str], formations: set[str],
         quantity_unit=quantity_unit,
         parcours_formation=parcours_formation,
         parcours_topics=frozenset(topic_list("parcours_topics")),
+        term_topics=frozenset(topic_list("term_topics")),
         site_topics=frozenset(topic_list("site_topics")),
         known_places=_words(doc.get("known_places")),
         origin_before_name=_words(origin.get("before_name")),
