@@ -23,6 +23,9 @@ KNOWN = known_words(KB)
     ("l'IUT ou le DEIS ?", ["deis"], None),  # a hint counts only alone
     ("Entre le master CMC et le DEIS", ["master_cmc", "deis"], None),
     ("le parcours VTD", [], "vtd"),
+    ("le DEIS Master coûte combien ?", ["deis"], None),  # the Montpellier page's formula
+    ("le master 2 en sociologie est obligatoire ?", ["deis"], None),  # coupled with the DEIS
+    ("en M2 on fait quoi ?", ["master_cmc"], None),
 ])
 def test_mentions(text, formations, parcours):
     found = FINDER.find(text)
