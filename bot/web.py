@@ -30,6 +30,10 @@ FILES = {
     "/widget/widget.css": WEB / "widget" / "widget.css",
     "/widget/strings.fr.js": WEB / "widget" / "strings.fr.js",
     "/widget/dom.js": WEB / "widget" / "dom.js",
+    "/widget/panel.js": WEB / "widget" / "panel.js",
+    "/widget/render.js": WEB / "widget" / "render.js",
+    "/widget/feedback.js": WEB / "widget" / "feedback.js",
+    "/widget/contact.js": WEB / "widget" / "contact.js",
     "/widget/vendor/socket.io.min.js": VENDOR,
 }
 
@@ -66,10 +70,10 @@ def make_handler(s: Settings):
             if not head_only:
                 self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+        def do_GET(self) -> None:
             self._send(False)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._send(True)
 
         def log_request(self, code="-", size="-") -> None:  # quiet: errors only

@@ -1,9 +1,11 @@
 /* Chat widget of the admissions assistant: one <script> tag, talks to Rasa over socket.io.
 
    Embed:  <script src="https://…/widget/widget.js" defer data-server-url="https://bot.example.fr"
-                   data-title="…" data-greeting="…" data-primary-color="#1a4e8a"></script>
-   The stylesheet, the French strings (strings.fr.js), DOM helpers (dom.js) and the socket.io client (vendor/) are
-   loaded from the same folder as this file: nothing comes from a third-party host.
+                   data-bot-name="…" data-greeting="…" data-privacy-url="https://…/confidentialite"
+                   data-primary-color="#1a4e8a"></script>
+   The stylesheet, the French strings (strings.fr.js), the modules (dom.js, panel.js,
+   render.js, feedback.js, contact.js) and the socket.io client (vendor/) are loaded from the same folder
+   as this file: nothing comes from a third-party host.
 
    Safety: every text from the bot or the visitor goes through textContent, never innerHTML;
    links are built only for http(s) URLs, with rel="noopener noreferrer". */
@@ -16,16 +18,10 @@
   var data = script.dataset;
   var KEY = "admissions-chat:" + (data.storageKey || "default") + ":";
   var MAX_HISTORY = 200;
-  var el, button, safeUrl, local, tab;  // helpers from dom.js, set before start()
-
-  function load(src, done) {
-    var tag = document.createElement("script");
-    tag.src = src;
-    tag.async = false;
-    tag.onload = done;
-    tag.onerror = function () { console.error("admissions-chat: cannot load " + src); };
-    document.head.appendChild(tag);
-  }
+  // Executed in this order (async = false), downloaded in parallel.
+  var MODULES = ["strings.fr.js", "dom.js", "panel.js", "render.js", "feedback.js", "contact.js", "vendor/socket.io.min.js"];
+  // The panel fills the screen (widget.css) and is then a modal dialog.
+  var FULL_SCREEN = "(max-width: 30em), (max-height: 32em)";
 
   var css = document.createElement("link");
   css.rel = "stylesheet";
@@ -33,201 +29,98 @@
   document.head.appendChild(css);
 
   // Keep the host page's own `io` global, if any: ours is only captured by this closure.
-  var hostIo = window.io;
-  load(base + "strings.fr.js", function () {
-    load(base + "dom.js", function () {
-      load(base + "vendor/socket.io.min.js", function () {
-        var io = window.io;
-        if (hostIo === undefined) { delete window.io; } else { window.io = hostIo; }
-        var D = window.AdmissionsChatDom;
-        el = D.el; button = D.button; safeUrl = D.safeUrl;
-        local = D.store("localStorage", KEY);
-        tab = D.store("sessionStorage", KEY);
-        start(io, window.AdmissionsChatStrings || {});
-      });
-    });
+  var hostIo = window.io, waiting = MODULES.length, broken = false;
+  MODULES.forEach(function (name) {
+    var tag = document.createElement("script");
+    tag.src = base + name;
+    tag.async = false;
+    tag.onload = function () { if (--waiting === 0 && !broken) { boot(); } };
+    tag.onerror = function () { broken = true; console.error("admissions-chat: cannot load " + tag.src); };
+    document.head.appendChild(tag);
   });
 
-  function start(io, S) {
+  function boot() {
+    var io = window.io;
+    if (hostIo === undefined) { delete window.io; } else { window.io = hostIo; }
+    start(io, window.AdmissionsChatStrings || {}, window.AdmissionsChatDom);
+  }
+
+  function start(io, S, D) {
+    var local = D.store("localStorage", KEY), tab = D.store("sessionStorage", KEY);
     var cfg = {
-      server: data.serverUrl || window.location.origin,
+      server: (data.serverUrl || window.location.origin).replace(/\/+$/, ""),
       path: data.socketPath || "/socket.io/",
-      title: data.title || S.title,
+      name: data.botName || data.title || S.title,
       greeting: data.greeting || S.greeting,
       days: data.retentionDays || "90",
-      replyTimeout: parseInt(data.replyTimeoutMs || "30000", 10)
+      privacyUrl: data.privacyUrl || "#confidentialite",
+      replyTimeout: parseInt(data.replyTimeoutMs || "30000", 10),
+      maxChars: parseInt(data.maxChars || "1000", 10),
+      primaryColor: data.primaryColor, primaryTextColor: data.primaryTextColor, accentColor: data.accentColor
     };
     var history = [];
     try { history = JSON.parse(local.get("history") || "[]") || []; } catch (e) { history = []; }
+    history.forEach(function (e) { if (e && e.who === "bot" && !e.id) { e.id = D.uid(); } });  // older histories
     var sessionId = local.get("session");
-    var socket = null, ready = false, wasConnected = false, inFlight = 0, failedText = null;
+    var socket = null, ready = false, down = false, lost = false, wasConnected = false, resetting = false;
+    var inFlight = 0, failedText = null, queue = [], turnFirst = null, suggestionsAsked = false;
+    var mq = window.matchMedia ? window.matchMedia(FULL_SCREEN) : null;
+    function small() { return !!(mq && mq.matches); }
 
-    /* ---------- DOM ---------- */
-    var root = el("div", "aw-root", null, { "data-admissions-chat": "" });
-    if (data.primaryColor) { root.style.setProperty("--aw-primary", data.primaryColor); }
-    if (data.primaryTextColor) { root.style.setProperty("--aw-on-primary", data.primaryTextColor); }
-    if (data.accentColor) { root.style.setProperty("--aw-accent", data.accentColor); }
+    /* ---------- the object the modules share ---------- */
+    var app = {
+      S: S, D: D, cfg: cfg, send: send, save: save, setStatus: setStatus,
+      history: function () { return history; },
+      sessionId: function () { return sessionId; },
+      lastQuestion: lastQuestion, getJson: getJson, postJson: postJson,
+      focusAfterChoice: function () { if (small()) { log.focus({ preventScroll: true }); } else { input.focus(); } },
+      showContact: function (on) {
+        panel.classList.toggle("aw-contact-on", on);
+        if (!on) { scrollDown(); }
+      },
+      focusAfterContact: function (back) { (back || (small() ? title : input)).focus(); },
+      addNotice: function (text) {
+        turnFirst = null;
+        var item = add({ who: "bot", notice: true, text: text });
+        item.tabIndex = -1;
+        item.focus();
+      }
+    };
 
-    var launcher = button("aw-launcher", null, { "aria-expanded": "false", "aria-controls": "aw-panel",
-                                                 "aria-label": S.launcher });
-    launcher.appendChild(window.AdmissionsChatDom.icon());
-    launcher.appendChild(el("span", "aw-launcher-text", S.launcherShort));
-
-    var panel = el("section", "aw-panel", null, { id: "aw-panel", hidden: true, role: "dialog",
-                                                  "aria-modal": "false", "aria-labelledby": "aw-title" });
-
-    var header = el("div", "aw-header");
-    var title = el("h2", "aw-title", cfg.title, { id: "aw-title" });
-    var reset = button("aw-reset", S.newConversation);
-    var close = button("aw-close", null, { "aria-label": S.close });
-    close.appendChild(el("span", null, "×")).setAttribute("aria-hidden", "true");
-    header.appendChild(title);
-    header.appendChild(close);
-
-    var privacy = el("div", "aw-privacy", null, { id: "aw-privacy" });
-    privacy.appendChild(el("p", "aw-privacy-title", S.privacyTitle));
-    privacy.appendChild(el("p", null, String(S.privacy).replace("{days}", cfg.days)));
-    var privacyOk = button("aw-privacy-ok", S.privacyOk);
-    privacy.appendChild(privacyOk);
+    /* ---------- DOM (panel.js) ---------- */
+    var ui = window.AdmissionsChatPanel(app, tab.get("draft") || "");
+    var root = ui.root, launcher = ui.launcher, panel = ui.panel, title = ui.title, privacy = ui.privacy;
+    var privacyOk = ui.privacyOk, privacyLink = ui.privacyLink, log = ui.log, typing = ui.typing;
+    var status = ui.status, alertBox = ui.alertBox, alertText = ui.alertText, retry = ui.retry;
+    var form = ui.form, input = ui.input, contactBtn = ui.contactBtn, reset = ui.reset;
     privacy.hidden = local.get("privacy") === "1";
+    app.log = log;
 
-    var log = el("div", "aw-log", null, { role: "log", "aria-live": "polite", "aria-label": S.logLabel,
-                                          tabIndex: 0 });
+    app.render = window.AdmissionsChatRender(app);
+    app.feedback = window.AdmissionsChatFeedback(app);
+    app.contact = window.AdmissionsChatContact(app);
 
-    var typing = el("div", "aw-typing");
-    typing.hidden = true;
-    var dots = el("span", "aw-dots", null, { "aria-hidden": "true" });
-    dots.appendChild(el("i"));
-    dots.appendChild(el("i"));
-    dots.appendChild(el("i"));
-    typing.appendChild(dots);
-    typing.appendChild(el("span", null, S.typing));
-
-    var status = el("div", "aw-status", null, { role: "status" });
-    var alertBox = el("div", "aw-alert", null, { role: "alert" });
-    var alertText = el("p", "aw-alert-text");
-    var retry = button("aw-retry", S.retry, { hidden: true });
-    alertBox.appendChild(alertText);
-    alertBox.appendChild(retry);
-
-    var form = el("form", "aw-form");
-    form.noValidate = true;
-    var label = el("label", "aw-label", S.inputLabel, { htmlFor: "aw-input" });
-    var hint = el("p", "aw-hint", S.inputHint, { id: "aw-hint" });
-    var input = el("textarea", "aw-input", null, {
-      id: "aw-input", rows: 2, maxLength: parseInt(data.maxChars || "1000", 10),
-      placeholder: S.inputPlaceholder, "aria-describedby": "aw-hint", value: tab.get("draft") || ""
-    });
-    var sendBtn = el("button", "aw-send", S.send, { type: "submit" });
-    var row = el("div", "aw-row");
-    row.appendChild(input);
-    row.appendChild(sendBtn);
-    var foot = el("div", "aw-foot");
-    foot.appendChild(hint);
-    foot.appendChild(reset);
-    form.appendChild(label);
-    form.appendChild(row);
-    form.appendChild(foot);
-
-    [header, privacy, log, typing, status, alertBox, form].forEach(function (n) { panel.appendChild(n); });
-    root.appendChild(panel);
-    root.appendChild(launcher);
+    panel.insertBefore(app.contact.node, typing);
     document.body.appendChild(root);
 
     /* ---------- messages ---------- */
     function scrollDown() { log.scrollTop = log.scrollHeight; }
+    // The beginning of a reply stays in view, however long the reply (the browser clamps).
+    function showTop(item) { log.scrollTop += item.getBoundingClientRect().top - log.getBoundingClientRect().top - 8; }
 
-    // One line per document (an entry may cite several sections of the same one).
-    function renderSources(custom) {
-      var docs = [], byKey = {};
-      custom.sources.forEach(function (src) {
-        if (!src || typeof src !== "object") { return; }
-        var key = String(src.doc || src.title || "");
-        if (!byKey[key]) { byKey[key] = { title: String(src.title || src.doc || ""), url: src.url, sections: [] }; docs.push(byKey[key]); }
-        if (src.section && byKey[key].sections.indexOf(String(src.section)) < 0) { byKey[key].sections.push(String(src.section)); }
-      });
-      var box = el("p", "aw-source");
-      box.appendChild(el("span", "aw-source-label", docs.length > 1 ? S.sources : S.source));
-      docs.forEach(function (d, i) {
-        box.appendChild(document.createTextNode(i ? " ; " : " "));
-        var href = d.url ? safeUrl(d.url) : null;
-        if (href) {
-          var a = el("a", "aw-source-link", d.title);
-          a.href = href;
-          a.target = "_blank";
-          a.rel = "noopener noreferrer";
-          a.appendChild(el("span", "aw-sr", " " + S.newWindow));
-          box.appendChild(a);
-        } else {
-          box.appendChild(el("cite", null, d.title));
-        }
-        if (d.sections.length) { box.appendChild(document.createTextNode(" (" + d.sections.join(" ; ") + ")")); }
-      });
-      return box;
-    }
-
-    // A paragraph as text nodes, with the http(s) addresses it quotes as links (never as HTML).
-    function linkify(text) {
-      var p = el("p"), re = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)»]/g, last = 0, m;
-      while ((m = re.exec(text)) !== null) {
-        var href = safeUrl(m[0]);
-        if (!href) { continue; }
-        p.appendChild(document.createTextNode(text.slice(last, m.index)));
-        var a = el("a", "aw-link", m[0]);
-        a.href = href;
-        a.target = "_blank";
-        a.rel = "noopener noreferrer";
-        a.appendChild(el("span", "aw-sr", " " + S.newWindow));
-        p.appendChild(a);
-        last = m.index + m[0].length;
+    function lastQuestion() {
+      for (var i = history.length - 1; i >= 0; i--) {
+        if (history[i].who === "user" && !history[i].failed) { return String(history[i].text || ""); }
       }
-      p.appendChild(document.createTextNode(text.slice(last)));
-      return p;
-    }
-
-    function render(entry, index) {
-      var who = entry.who === "user" ? "user" : "bot";
-      var item = el("div", "aw-msg aw-" + who);
-      var bubble = el("div", "aw-bubble");
-      bubble.appendChild(el("span", "aw-sr", who === "user" ? S.you : S.bot));
-      var paras = String(entry.text || "").split(/\n\s*\n/);
-      var custom = entry.custom && typeof entry.custom === "object" ? entry.custom : null;
-      // Knowledge answers end with a plain "Source : …" paragraph (domain.yml); the custom
-      // payload says the same with links, so show that one instead.
-      if (custom && Array.isArray(custom.sources) && paras.length > 1 && /^Sources?\s*:/.test(paras[paras.length - 1])) {
-        paras.pop();
-      }
-      paras.forEach(function (t) { if (t.trim()) { bubble.appendChild(linkify(t)); } });
-      if (entry.failed) { bubble.appendChild(el("span", "aw-failed", " " + S.notSentMark)); }
-      item.appendChild(bubble);
-      if (custom && Array.isArray(custom.sources) && custom.sources.length) { item.appendChild(renderSources(custom)); }
-      if (Array.isArray(entry.buttons) && entry.buttons.length) {
-        var group = el("div", "aw-buttons");
-        group.setAttribute("aria-label", S.choices);
-        group.setAttribute("role", "group");
-        entry.buttons.forEach(function (b) {
-          var btn = button("aw-choice", b.title);
-          btn.disabled = !!entry.used;
-          btn.addEventListener("click", function () {
-            if (send(String(b.payload || b.title), String(b.title))) {
-              entry.used = true;
-              save();
-              Array.prototype.forEach.call(group.querySelectorAll("button"), function (x) { x.disabled = true; });
-              input.focus();
-            }
-          });
-          group.appendChild(btn);
-        });
-        item.appendChild(group);
-      }
-      if (index !== undefined) { item.setAttribute("data-index", String(index)); }
-      return item;
+      return "";
     }
 
     function renderAll() {
       log.textContent = "";
-      log.appendChild(render({ who: "bot", text: cfg.greeting }));
-      history.forEach(function (e, i) { log.appendChild(render(e, i)); });
+      turnFirst = null;
+      log.appendChild(app.render.message({ who: "bot", text: cfg.greeting }));
+      history.forEach(function (e, i) { log.appendChild(app.render.message(e, i)); });
+      app.feedback.showSuggestions();
       scrollDown();
     }
 
@@ -237,10 +130,19 @@
     }
 
     function add(entry) {
+      entry.time = entry.time || Date.now();
       history.push(entry);
       save();
-      log.appendChild(render(entry, history.length - 1));
-      scrollDown();
+      var item = app.render.message(entry, history.length - 1);
+      log.appendChild(item);
+      if (entry.who === "user") {
+        turnFirst = null;
+        scrollDown();
+      } else {
+        if (!turnFirst || !log.contains(turnFirst)) { turnFirst = item; }
+        showTop(turnFirst);
+      }
+      return item;
     }
 
     /* ---------- status and faults ---------- */
@@ -252,8 +154,8 @@
     }
     // A visible (and announced) problem; while a message waits to be sent, say where it is
     // and offer to retry.
-    function showError(text) {
-      alertText.textContent = failedText ? text + " " + S.kept : text;
+    function showError(text, keptText) {
+      alertText.textContent = failedText ? text + " " + (keptText || S.kept) : text;
       retry.hidden = !failedText;
       alertBox.classList.add("aw-on");
     }
@@ -263,19 +165,43 @@
       alertBox.classList.remove("aw-on");
     }
 
-    function failed(text, message) {
-      // The typed text comes back into the input unless the visitor already typed something else.
-      for (var i = history.length - 1; i >= 0; i--) {
-        if (history[i].who === "user" && !history[i].failed) { history[i].failed = true; break; }
+    // The last `count` messages sent were not handled: mark them, put the text back.
+    function failed(text, message, count) {
+      for (var i = history.length - 1, n = count || 1; i >= 0 && n > 0; i--) {
+        if (history[i].who === "user" && !history[i].failed) { history[i].failed = true; n--; }
       }
       save();
       renderAll();
       failedText = text;
+      // The typed text comes back into the input unless the visitor already typed something else.
       if (!input.value.trim()) { input.value = text; tab.set("draft", text); }
       showError(message);
     }
 
     /* ---------- transport ---------- */
+    function getJson(path) {
+      return request(path, { method: "GET" }).then(function (res) {
+        if (res.status !== 200) { throw new Error("HTTP " + res.status); }
+        return res.data;
+      });
+    }
+    function postJson(path, body) {
+      return request(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    }
+    // fetch to the bot server -> {status, data (parsed JSON or null)}; rejects on network errors.
+    function request(path, init) {
+      var ctl = window.AbortController ? new AbortController() : null;
+      var timer = ctl ? setTimeout(function () { ctl.abort(); }, 15000) : null;
+      init.credentials = "omit";
+      init.headers = init.headers || {};
+      init.headers.Accept = "application/json";
+      if (ctl) { init.signal = ctl.signal; }
+      return fetch(cfg.server + path, init).then(function (r) {
+        return r.json().then(function (d) { return d; }, function () { return null; })
+          .then(function (d) { clearTimeout(timer); return { status: r.status, data: d }; });
+      }, function (err) { clearTimeout(timer); throw err; });
+    }
+
     function connect() {
       if (socket) { return; }
       setStatus(S.connecting);
@@ -284,18 +210,26 @@
       // no CORS step (the server still checks its Origin against BOT_ALLOWED_ORIGINS).
       socket = io(cfg.server, { path: cfg.path, transports: ["websocket"], reconnectionDelayMax: 5000, timeout: 10000 });
       socket.on("connect", function () {
+        down = false;  // connected: messages wait for the session, they are not refused
         socket.emit("session_request", { session_id: sessionId });
       });
       socket.on("session_confirm", function (id) {
         if (typeof id === "string" && id) { sessionId = id; local.set("session", id); }
         ready = true;
-        if (wasConnected || alertBox.classList.contains("aw-on")) {
+        down = false;
+        if (lost) {  // after a real loss only
           setStatus(S.restored);
-          if (failedText) { showError(S.restored + " " + S.notSent); } else { clearError(); }
-        } else {
+          if (failedText) { showError(S.notSentAfterRestore, S.keptNow); } else { clearError(); }
+        } else if (alertBox.classList.contains("aw-on") && !failedText) {
+          clearError();  // reachable at last (never connected before)
+          setStatus(S.connected);
+        } else if (!resetting) {
           setStatus("");
         }
+        lost = false;
+        resetting = false;
         wasConnected = true;
+        queue.splice(0).forEach(emit);  // typed while the session was being set up
       });
       socket.on("bot_uttered", function (msg) {
         if (!msg || typeof msg !== "object") { return; }
@@ -303,31 +237,29 @@
           .map(function (b) { return { title: String(b.title), payload: String(b.payload || b.title) }; });
         var custom = msg.custom && typeof msg.custom === "object" ? msg.custom : null;
         if (!msg.text && !buttons.length && !custom) { return; }
-        add({ who: "bot", text: typeof msg.text === "string" ? msg.text : "", custom: custom, buttons: buttons });
+        add({ who: "bot", id: D.uid(), text: typeof msg.text === "string" ? msg.text : "", custom: custom,
+              buttons: buttons, question: lastQuestion() });
       });
-      socket.on("disconnect", function () {
+      function lostConnection(message) {
         ready = false;
-        showError(S.dropped);
-      });
-      socket.on("connect_error", function () {
-        ready = false;
-        showError(wasConnected ? S.dropped : S.unreachable);
-      });
+        down = true;
+        if (wasConnected) { lost = true; }
+        if (queue.length) {
+          var texts = queue.splice(0);
+          if (!inFlight) { typingOn(false); }
+          failedText = texts.join("\n");
+          failed(failedText, message, texts.length);
+        } else {
+          showError(message);
+        }
+      }
+      socket.on("disconnect", function () { lostConnection(S.dropped); });
+      socket.on("connect_error", function () { lostConnection(wasConnected ? S.dropped : S.unreachable); });
     }
 
     function typingOn(on) { typing.hidden = !on; if (on) { scrollDown(); } }
 
-    function send(text, shown) {
-      text = String(text || "").trim();
-      if (!text) { return false; }
-      if (!ready) {
-        failedText = text;
-        showError(S.notSent + (socket && !socket.connected ? " " + S.dropped : ""));
-        return false;
-      }
-      clearError();
-      failedText = null;
-      add({ who: "user", text: shown || text });
+    function emit(text) {
       inFlight++;
       typingOn(true);
       var done = false;
@@ -335,41 +267,85 @@
         if (done) { return; }
         done = true;
         inFlight = Math.max(0, inFlight - 1);
-        if (!inFlight) { typingOn(false); }
+        if (!inFlight && !queue.length) { typingOn(false); }
         if (err || !res || res.ok !== true) { failed(text, err && ready ? S.noReply : S.notSent); }
       });
+    }
+
+    // Sends now, or as soon as the session is confirmed; refused only while the connection is down.
+    function send(text, shown) {
+      text = String(text || "").trim();
+      if (!text) { return false; }
+      if (!ready && down) {
+        failedText = text;
+        showError(S.notSent + " " + S.dropped);
+        return false;
+      }
+      clearError();
+      failedText = null;
+      app.feedback.hideSuggestions();
+      add({ who: "user", text: shown || text });
+      if (ready) { emit(text); } else { queue.push(text); typingOn(true); connect(); }
       return true;
     }
 
-    /* ---------- events ---------- */
+    /* ---------- panel: open, close, modal on full screen ---------- */
+    function updateModal() {
+      var modal = !panel.hidden && small();
+      panel.setAttribute("aria-modal", modal ? "true" : "false");
+      D.inertOthers(root, modal);
+    }
+    function focusOnOpen() {
+      if (app.contact.isOpen()) { app.contact.open(); return; }
+      // Small screens: no on-screen keyboard popping up over the conversation.
+      (privacy.hidden ? (small() ? title : input) : privacyOk).focus();
+    }
     function open(restoring) {
       panel.hidden = false;
       launcher.setAttribute("aria-expanded", "true");
       root.classList.add("aw-open");
       tab.set("open", "1");
+      updateModal();
       connect();
+      if (!history.length && !suggestionsAsked) { suggestionsAsked = true; app.feedback.loadSuggestions(); }
       scrollDown();
-      // Reopened by a page reload: leave the focus where the page puts it.
-      if (restoring !== true) { (privacy.hidden ? input : privacyOk).focus(); }
+      // Reopened by a page reload: leave the focus where the page puts it (unless modal).
+      if (restoring !== true) { focusOnOpen(); } else if (small()) { title.focus(); }
     }
     function shut() {
       panel.hidden = true;
       launcher.setAttribute("aria-expanded", "false");
       root.classList.remove("aw-open");
       tab.del("open");
+      updateModal();
       launcher.focus();
     }
 
+    /* ---------- events ---------- */
     launcher.addEventListener("click", function () { if (panel.hidden) { open(false); } else { shut(); } });
-    close.addEventListener("click", shut);
+    ui.close.addEventListener("click", shut);
     panel.addEventListener("keydown", function (ev) {
       if (ev.key === "Escape") { ev.preventDefault(); shut(); }
     });
+    // Modal: Tab and Shift+Tab stay inside the panel (also from a focus left on the page).
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key === "Tab" && !panel.hidden && small()) { D.trapTab(panel, ev); }
+    });
+    if (mq) {
+      if (mq.addEventListener) { mq.addEventListener("change", updateModal); } else if (mq.addListener) { mq.addListener(updateModal); }
+    }
     privacyOk.addEventListener("click", function () {
       local.set("privacy", "1");
       privacy.hidden = true;
-      input.focus();
+      (small() ? title : input).focus();
     });
+    if (privacyLink) {
+      // A notice on the page itself, hidden by the full-screen panel: close the panel first.
+      privacyLink.addEventListener("click", function () {
+        if (small() && privacyLink.hash && privacyLink.pathname === window.location.pathname &&
+            privacyLink.host === window.location.host) { shut(); }
+      });
+    }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (send(input.value)) { input.value = ""; tab.del("draft"); }
@@ -384,6 +360,7 @@
       if (send(text)) { if (input.value.trim() === text) { input.value = ""; tab.del("draft"); } }
       input.focus();
     });
+    contactBtn.addEventListener("click", function () { app.contact.open(contactBtn); });
     reset.addEventListener("click", function () {
       history = [];
       save();
@@ -391,10 +368,17 @@
       local.del("session");
       clearError();
       failedText = null;
+      queue = [];
+      if (!inFlight) { typingOn(false); }
       renderAll();
       setStatus(S.newConversationDone);
-      if (socket && socket.connected) { ready = false; socket.emit("session_request", { session_id: null }); }
-      input.focus();
+      app.feedback.loadSuggestions();
+      if (socket && socket.connected) {
+        ready = false;
+        resetting = true;
+        socket.emit("session_request", { session_id: null });
+      }
+      (small() ? title : input).focus();
     });
 
     renderAll();
