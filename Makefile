@@ -1,7 +1,7 @@
 # Short commands for people and CI. `make help` lists them.
 PY := .venv/bin/python
 .DEFAULT_GOAL := help
-.PHONY: help setup check lint train chat serve web test eval clean faq-check faq-try gaps purge bench bench-smoke fuzz test-scale
+.PHONY: help setup check lint admin admin-user train chat serve web test eval clean faq-check faq-try gaps purge bench bench-smoke fuzz test-scale
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,12 @@ gaps: setup ## questions the assistant could not answer, grouped: table + report
 
 purge: setup ## delete conversations older than DAYS days (default BOT_RETENTION_DAYS, 90) from the tracker store
 	@$(PY) -m bot purge $(if $(DAYS),--days $(DAYS))
+
+admin: setup ## staff console in the browser on 127.0.0.1:8081 (BOT_ADMIN_HOST / BOT_ADMIN_PORT)
+	@$(PY) -m bot admin
+
+admin-user: setup ## create or reset a console account: USER=name ROLE=redaction|validation (password asked)
+	@$(PY) -m bot admin-user --user "$(USER)" --role "$(ROLE)"
 
 train: setup ## train the model if the data changed since the last training
 	@$(PY) -m bot train

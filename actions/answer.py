@@ -11,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeMixin
 from bot import slots
-from bot.answering import Answerer, Decision, State
+from bot.answering import Answerer
 from bot.eligibility import read_profile
 from bot.lexicon import topic_words
+from bot.policy_types import Decision, State
 from bot.replies import replies_for
 from bot.turns import read_state, read_turn
 

@@ -11,7 +11,8 @@ that `bot.replies` turns into messages. Pure (no disk, no network), so tests dri
 4. `_origin_destination` "après le BUT, le DEIS ?": the origin's further studies and the
                        destination's admission conditions;
 5. `_off_topic`        the NLU says out of scope: decline, unless it hesitates about a named
-                       formation, or the message is a short follow-up ("et de théorie ?");
+                       formation, the message is a short follow-up ("et de théorie ?"), or it
+                       is word for word an example question of an entry (`_listed_question`);
 6. other formation     a formation the assistant does not cover is named alone;
 7. `_topic`            the topic asked (the NLU's, the pending one for "et pour le master ?",
                        the current one for a short follow-up), or a search over all entries;
@@ -22,11 +23,11 @@ that `bot.replies` turns into messages. Pure (no disk, no network), so tests dri
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from bot.eligibility import asks_dispenses, asks_eligibility, assess_access, assess_dispenses, describe, read_profile
 from bot.kb.model import GENERAL, Entry, KnowledgeBase
+from bot.policy_types import AWAITING, Decision, State, Turn
 from bot.ranking import EntryRanker, formations_by_words, keep_typed
 from bot.text import content_tokens, tokens
 
@@ -43,66 +44,6 @@ CLEAR_MATCH = 0.7      # ... or by an entry this similar: a staff entry added si
 SIM_OFF_TOPIC = 0.7    # when the formation has nothing on the topic at all
 COMPARISON_SIM = 0.2   # several formations named: a comparison entry this similar answers
 MAX_FORMATIONS = 3
-
-
-@dataclass
-class State:
-    formation: Optional[str] = None
-    parcours: Optional[str] = None
-    topic: Optional[str] = None
-    question: Optional[str] = None
-    pending: bool = False
-    # What the visitor said about themselves (bot.eligibility.read_profile), as the slot keeps it.
-    profile: dict = field(default_factory=dict)
-
-
-@dataclass
-class Turn:
-    text: str
-    intent: Optional[str]
-    ranking: dict[str, float] = field(default_factory=dict)
-    formations: list[str] = field(default_factory=list)
-    parcours: Optional[str] = None
-    kb_id: Optional[str] = None
-    # The message without the formation and parcours names: what is compared with entries.
-    query: Optional[str] = None
-    # True when the message does nothing but name a formation ("le DEIS", "et pour le master ?").
-    names_only: bool = False
-    # A formation the assistant does not cover is named ("le BUT informatique").
-    other_formation: bool = False
-    # A formation is named by one of its aliases, not only hinted at ("Rennes", "IUT").
-    sure_formation: bool = False
-    # Places named in the message (spaCy LOC entities).
-    places: list[str] = field(default_factory=list)
-    # Formations in the order they are named, each with the two folded words before its name.
-    named: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Decision:
-    kind: str  # answer | clarify | no_info | suggest | dont_know | decline | other_formation
-    entries: list[Entry] = field(default_factory=list)
-    no_info: list[str] = field(default_factory=list)
-    topic: Optional[str] = None
-    formation: Optional[str] = None
-    parcours: Optional[str] = None
-    question: Optional[str] = None
-    scores: list[tuple[str, float]] = field(default_factory=list)
-    # For staff (`faq-try`): the best entries before any filter, as (id, score); not used to decide.
-    candidates: list[tuple[str, float]] = field(default_factory=list)
-    searched: bool = False  # ranked by the all-entries search (no usable topic)
-    # The entry model's probability of the first entry given (0 when none): sent with the answer.
-    confidence: float = 0.0
-    # assessment (entries[0] is the source entry), ask_profile, profile_noted: the text to send;
-    # courtesy: the name of the domain response to send ("utter_thanks").
-    text: str = ""
-    # The visitor's profile after this turn (None: unchanged).
-    profile: Optional[dict] = None
-
-
-DECISION_KINDS = ("answer", "clarify", "no_info", "suggest", "dont_know", "decline", "other_formation",
-                  "assessment", "ask_profile", "profile_noted", "courtesy")
-AWAITING = "awaiting"  # profile key: the item the assistant asked for ("experience", "diploma")
 
 
 def topic_of(intent: Optional[str]) -> Optional[str]:
@@ -157,6 +98,9 @@ class Answerer:
         if intent == "out_of_scope":
             intent = self._off_topic(turn, state, ranking)
             if intent is None:
+                listed = self._listed_question(turn, state, formations)
+                if listed:
+                    return listed
                 found = self._search(text, formations, state, ranker)
                 if found.kind == "answer" and found.scores and found.scores[0][1] >= CLEAR_MATCH:
                     return found
@@ -189,6 +133,18 @@ class Answerer:
             return None
         return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
                         parcours=e.parcours or state.parcours, question=e.title, confidence=1.0)
+
+    def _listed_question(self, turn: Turn, state: State, formations: list[str]) -> Optional[Decision]:
+        """The message is word for word an example question of one entry (staff added it, e.g.
+        from the unanswered questions, since the last training), about the formation asked."""
+        found = self.kb.entries_by_question.get(" ".join(tokens(turn.text)), [])
+        wanted = formations[:1] or ([state.formation] if state.formation else [])
+        found = [e for e in found if e.formation == GENERAL or (wanted and e.formation == wanted[0])]
+        if len(found) != 1:
+            return None
+        e = found[0]
+        return Decision("answer", [e], topic=e.topic, formation=self._slot_formation(e, state),
+                        parcours=e.parcours or state.parcours, question=turn.text, confidence=1.0)
 
     def _read_profile(self, turn: Turn, state: State) -> dict:
         rules = self.kb.eligibility

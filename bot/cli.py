@@ -91,6 +91,16 @@ def _fuzz(args) -> int:
     return fuzz(args.count, args.url, args.port, args.action_port, args.seed, args.concurrency)
 
 
+def _admin(args) -> int:
+    from bot.admin.commands import serve
+    return serve(load_settings())
+
+
+def _admin_user(args) -> int:
+    from bot.admin.commands import set_user
+    return set_user(load_settings(), args.user or "", args.role or "")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,5 +142,10 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--concurrency", type=int, default=8)
     p.set_defaults(fn=_fuzz)
+    sub.add_parser("admin", help="the staff console on BOT_ADMIN_HOST:BOT_ADMIN_PORT").set_defaults(fn=_admin)
+    p = sub.add_parser("admin-user", help="create or reset a console account (password: BOT_ADMIN_PASSWORD or asked)")
+    p.add_argument("--user", default="")
+    p.add_argument("--role", default="", help="redaction or validation")
+    p.set_defaults(fn=_admin_user)
     args = parser.parse_args(argv)
     return args.fn(args)

@@ -27,6 +27,13 @@ def _float(name: str, default: float) -> float:
     return _number(name, default, float, "a number")
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw not in ("0", "false", "no", "off")
+
+
 DEFAULT_ALLOWED_ORIGINS = "http://127.0.0.1:8080,http://localhost:8080"
 
 
@@ -69,6 +76,12 @@ class Settings:
     kb_reload_period: float = 0.5
     # `make purge`: conversations older than this many days are deleted from the tracker store.
     retention_days: int = 90
+    # Staff console (`make admin`, bot/admin/): where it listens, the key signing its session
+    # cookies (empty: one generated and kept in run_dir), Secure cookies when served over https.
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 8081
+    admin_secret: str = ""
+    admin_secure_cookies: bool = False
 
     @property
     def action_url(self) -> str:
@@ -111,7 +124,11 @@ def load_settings() -> Settings:
         allowed_origins=_origins("BOT_ALLOWED_ORIGINS", DEFAULT_ALLOWED_ORIGINS),
         web_host=os.environ.get("BOT_WEB_HOST", "127.0.0.1"),
         web_port=_int("BOT_WEB_PORT", 8080),
-        kb_reload=os.environ.get("BOT_KB_RELOAD", "1").strip().lower() not in ("0", "false", "no", "off"),
+        kb_reload=_flag("BOT_KB_RELOAD", True),
         kb_reload_period=_float("BOT_KB_RELOAD_PERIOD", 0.5),
         retention_days=_int("BOT_RETENTION_DAYS", 90),
+        admin_host=os.environ.get("BOT_ADMIN_HOST", "127.0.0.1"),
+        admin_port=_int("BOT_ADMIN_PORT", 8081),
+        admin_secret=os.environ.get("BOT_ADMIN_SECRET", ""),
+        admin_secure_cookies=_flag("BOT_ADMIN_SECURE_COOKIES", False),
     )

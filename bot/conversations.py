@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Optional
 
+import numpy as np
 import sqlalchemy as sa
 
 from bot.kb.messages import STAFF
@@ -30,6 +31,7 @@ FALLBACK = {"utter_dont_know", "utter_default", "action_default_fallback"}
 SUGGEST, CLARIFY = "utter_did_you_mean", "utter_ask_formation"
 GROUP_SIMILARITY = 0.5  # cosine of char n-gram TF-IDF above which two messages are one question
 MAX_VARIANTS = 3
+SIMILARITY_CELLS = 2_000_000  # similarities computed at once (16 MB): a block of messages x the earlier ones
 
 
 @dataclass
@@ -181,13 +183,20 @@ def group(items: list[tuple[str, LoggedTurn]], ignore: Iterable[str] = ()) -> li
     matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
     groups: list[Group] = []
     heads: list[int] = []
+    group_of_text: dict[str, int] = {}  # a head's text -> its group (the same words: similarity 1)
+    size = max(1, min(256, SIMILARITY_CELLS // len(items)))
+    block, start = None, 0
     for i, (reason, turn) in enumerate(items):
-        best, best_sim = None, GROUP_SIMILARITY
-        for g, h in enumerate(heads):
-            sim = 1.0 if texts[h] == texts[i] else float((matrix[h] @ matrix[i].T).toarray()[0, 0])
-            if sim >= best_sim:
-                best, best_sim = g, sim
-        if best is None:
+        if i % size == 0:  # cosines of the next messages with the earlier ones, in one product
+            start = i
+            block = (matrix[i:i + size] @ matrix[:i + size].T).toarray()
+        sims = block[i - start, heads]
+        if texts[i] in group_of_text:
+            sims[group_of_text[texts[i]]] = 1.0
+        # the most similar group if similar enough; on a tie, the latest one
+        best = len(heads) - 1 - int(np.argmax(sims[::-1])) if len(heads) else None
+        if best is None or sims[best] < GROUP_SIMILARITY:
+            group_of_text.setdefault(texts[i], len(heads))
             heads.append(i)
             groups.append(Group([reason], [turn.text], turn.time))
         else:

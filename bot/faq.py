@@ -3,6 +3,8 @@
 `faq-try` asks the RUNNING assistant's NLU (Rasa's `/model/parse`, with the API token) how it
 understands a question, then runs the same answering policy as the action server on the
 knowledge files as they are now on disk, which is what the live reload serves within seconds.
+`try_question` does that and returns a `TryResult`; `faq_try` prints it, and the staff console's
+preview page (bot/admin/unanswered.py) shows it.
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import json
 import sys
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import yaml
 
@@ -97,66 +100,119 @@ def reply_lines(kb: KnowledgeBase, decision, responses: dict[str, str]) -> list[
     return lines
 
 
-def faq_try(s: Settings, text: str, formation: Optional[str] = None) -> int:
-    from bot.answering import Answerer, State
+@dataclass
+class TryResult:
+    """What the running assistant would answer to a question, and why (`faq-try`, the console)."""
+    text: str
+    intent: Optional[str]
+    confidence: float
+    other_intents: list[tuple[str, float]]   # the next intents of the NLU's ranking
+    entities: list[tuple[str, str]]          # (entity, value)
+    kind: str                                # the decision's kind, or "fixed" (a fixed reply)
+    kind_label: str                          # the same, in French
+    reply: list[str]                         # the messages sent, as text
+    chosen: list[tuple[str, str, str]] = field(default_factory=list)   # (id, title, file:line)
+    ranking: list[tuple[str, float, bool]] = field(default_factory=list)  # (id, score, given)
+    how: str = ""                            # how the ranking's scores are computed, in French
+
+    @property
+    def fixed(self) -> bool:
+        return self.kind == "fixed"
+
+
+class TryError(Exception):
+    """The question cannot be tried; str() is the French message, `details` the problems found,
+    `key` says which case ("not_running", "bad_token", "kb_invalid")."""
+
+    def __init__(self, key: str, message: str, details: Sequence[str] = ()):
+        super().__init__(message)
+        self.key, self.details = key, list(details)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.key == "kb_invalid" else 2
+
+
+def current_kb(s: Settings) -> KnowledgeBase:
+    """The knowledge files as they are now on disk; raises TryError when they are invalid."""
+    report = check_knowledge(s.knowledge_dir)
+    if report.kb is None:
+        raise TryError("kb_invalid", STAFF["kb_invalid"], report.errors)
+    return report.kb
+
+
+def try_question(s: Settings, text: str, formation: Optional[str] = None,
+                 kb: Optional[KnowledgeBase] = None) -> TryResult:
+    """Ask the running NLU, then decide as the action server does on `kb` (by default the
+    knowledge files as they are now). Raises TryError."""
+    from bot.answering import Answerer
     from bot.lexicon import topic_words
+    from bot.policy_types import State
     from bot.turns import read_turn
 
     try:
         parsed = parse(s, text)
-    except PermissionError:
-        print(STAFF["bad_token"].format(path=s.run_dir / "auth_token"), file=sys.stderr)
-        return 2
-    except ConnectionError:
-        print(STAFF["not_running"].format(url=s.rasa_url), file=sys.stderr)
-        return 2
-    report = check_knowledge(s.knowledge_dir)
-    if report.kb is None:
-        print(STAFF["kb_invalid"], file=sys.stderr)
-        for p in report.errors:
-            print(f"  {STAFF['error']} {p}", file=sys.stderr)
-        return 1
-    kb = report.kb
+    except PermissionError as exc:
+        raise TryError("bad_token", STAFF["bad_token"].format(path=s.run_dir / "auth_token")) from exc
+    except ConnectionError as exc:
+        raise TryError("not_running", STAFF["not_running"].format(url=s.rasa_url)) from exc
+    kb = kb if kb is not None else current_kb(s)
     intent = parsed.get("intent") or {}
-    print(STAFF["try_question"].format(text=text))
-    print(STAFF["try_intent"].format(intent=intent.get("name"), confidence=intent.get("confidence") or 0.0))
-    others = [f"{r['name']} {r.get('confidence', 0):.2f}" for r in (parsed.get("intent_ranking") or [])[1:4]]
-    if others:
-        print(STAFF["try_others"].format(others=", ".join(others)))
-    ents = [f"{e.get('entity')} = {e.get('value')}" for e in parsed.get("entities") or []]
-    print(STAFF["try_entities"].format(entities=", ".join(ents)) if ents else STAFF["try_no_entities"])
-
-    responses, fixed = _responses(), _fixed_actions()
     name = intent.get("name")
+    result = TryResult(
+        text, name, intent.get("confidence") or 0.0,
+        [(r["name"], r.get("confidence", 0)) for r in (parsed.get("intent_ranking") or [])[1:4]],
+        [(str(e.get("entity")), str(e.get("value"))) for e in parsed.get("entities") or []], "", "", [])
+    responses, fixed = _responses(), _fixed_actions()
     if name in fixed:  # chit-chat and rejected input get a fixed reply, not a knowledge search
         action = fixed[name]
         key = f"utter_input_{parsed.get('input_issue')}" if action == "action_reject_input" else action
-        print(STAFF["try_decision"].format(kind=STAFF["try_fixed"].format(action=key)))
-        print(STAFF["try_reply"])
-        print(_indent(responses.get(key) or responses.get("utter_default", "")))
-        return 0
+        return _fixed(result, key, responses.get(key) or responses.get("utter_default", ""))
     turn = read_turn(kb, parsed)
     if name == "greet" and not turn.formations and not turn.parcours:  # as action_answer does
-        print(STAFF["try_decision"].format(kind=STAFF["try_fixed"].format(action="utter_greet")))
-        print(STAFF["try_reply"])
-        print(_indent(responses["utter_greet"]))
-        return 0
+        return _fixed(result, "utter_greet", responses["utter_greet"])
     decision = Answerer(kb, topic_words(kb)).decide(turn, State(formation=formation))
-    print(STAFF["try_decision"].format(kind=STAFF.get(f"kind_{decision.kind}", decision.kind)))
+    result.kind, result.kind_label = decision.kind, STAFF.get(f"kind_{decision.kind}", decision.kind)
     given = {e.id for e in decision.entries}
-    for e in decision.entries:
-        where = f"{_rel(e.file, s.knowledge_dir)}:{e.line}"
-        print(STAFF["try_chosen"].format(id=e.id, title=e.title, where=where))
-    ranking = decision.candidates or decision.scores
-    if ranking:
-        print(STAFF["try_ranking"].format(how=STAFF["how_search" if decision.searched else "how_topic"]))
-        for eid, score in ranking:
-            print(f"  {'*' if eid in given else ' '} {score:6.3f}  {eid}")
-    else:
-        print(STAFF["try_no_ranking"])
-    lines = ([responses["utter_greet"]] if name == "greet" else []) + reply_lines(kb, decision, responses)
+    result.chosen = [(e.id, e.title, f"{_rel(e.file, s.knowledge_dir)}:{e.line}") for e in decision.entries]
+    result.ranking = [(eid, score, eid in given) for eid, score in decision.candidates or decision.scores]
+    if result.ranking:
+        result.how = STAFF["how_search" if decision.searched else "how_topic"]
+    result.reply = ([responses["utter_greet"]] if name == "greet" else []) + reply_lines(kb, decision, responses)
+    return result
+
+
+def _fixed(result: TryResult, action: str, text: str) -> TryResult:
+    result.kind, result.kind_label, result.reply = "fixed", STAFF["try_fixed"].format(action=action), [text]
+    return result
+
+
+def faq_try(s: Settings, text: str, formation: Optional[str] = None) -> int:
+    try:
+        r = try_question(s, text, formation)
+    except TryError as exc:
+        print(exc, file=sys.stderr)
+        for p in exc.details:
+            print(f"  {STAFF['error']} {p}", file=sys.stderr)
+        return exc.exit_code
+    print(STAFF["try_question"].format(text=text))
+    print(STAFF["try_intent"].format(intent=r.intent, confidence=r.confidence))
+    if r.other_intents:
+        print(STAFF["try_others"].format(others=", ".join(f"{n} {c:.2f}" for n, c in r.other_intents)))
+    ents = [f"{e} = {v}" for e, v in r.entities]
+    print(STAFF["try_entities"].format(entities=", ".join(ents)) if ents else STAFF["try_no_entities"])
+    print(STAFF["try_decision"].format(kind=r.kind_label))
+    if not r.fixed:
+        for eid, title, where in r.chosen:
+            print(STAFF["try_chosen"].format(id=eid, title=title, where=where))
+        if r.ranking:
+            print(STAFF["try_ranking"].format(how=r.how))
+            for eid, score, given in r.ranking:
+                print(f"  {'*' if given else ' '} {score:6.3f}  {eid}")
+        else:
+            print(STAFF["try_no_ranking"])
     print(STAFF["try_reply"])
-    print("\n\n".join(_indent(line) for line in lines))
+    print("\n\n".join(_indent(line) for line in r.reply))
     return 0
 
 

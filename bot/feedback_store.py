@@ -32,6 +32,9 @@ import sqlalchemy as sa
 REASONS = ("wrong", "incomplete", "not_my_question", "other")
 # Status of a new contact request, shown as is to staff reading the table (a code, not a sentence).
 STATUS_NEW = "nouvelle"
+# Set by staff in the console once they have answered (bot/admin/visitors.py); they may reopen it.
+STATUS_DONE = "traitée"
+CONTACT_STATUSES = (STATUS_NEW, STATUS_DONE)
 # References read aloud or typed by visitors: no 0/O, 1/I/L look-alikes.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_CHARS = 8
@@ -185,6 +188,15 @@ class FeedbackStore:
                 if attempt == 4:
                     raise
         raise AssertionError("unreachable")
+
+    def set_contact_status(self, reference: str, status: str) -> bool:
+        """Set a contact request's status (one of CONTACT_STATUSES); False if no such reference."""
+        if status not in CONTACT_STATUSES:
+            raise ValueError(f"unknown contact request status {status!r}")
+        with self.engine.begin() as db:
+            found = db.execute(sa.update(CONTACTS).where(CONTACTS.c.reference == reference)
+                               .values(status=status)).rowcount
+        return bool(found)
 
     def purge(self, before: float) -> Purged:
         """Delete the ratings and contact requests older than `before` (a UNIX time)."""

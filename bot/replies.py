@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from bot.answering import Decision
 from bot.kb.model import Entry, KnowledgeBase
+from bot.policy_types import Decision
 
 FORMATION_ORDER = ("but_cs", "master_cmc", "deis")
 

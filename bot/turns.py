@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from bot import slots
-from bot.answering import State, Turn
 from bot.kb.model import KnowledgeBase
+from bot.policy_types import State, Turn
 from bot.text import fold, is_filler_only, tokens, without_spans
 
 _PLACE_PREPOSITIONS = {"a", "de", "d", "en", "au", "aux", "sur", "vers", "pres", "dans"}

@@ -126,3 +126,46 @@ def private_stack():
     """`with private_stack(tmp, rasa_port, action_port, **settings) as stack:` starts the real
     action server and Rasa with their own token and SQLite tracker store, and stops them."""
     return _private_stack
+
+
+@dataclass
+class Console:
+    """A staff console app on a throw-away SQLite database and a copy of knowledge/."""
+    app: Any
+    store: Any
+    settings: Settings
+
+    def client(self, user: Optional[str] = None, role: str = "redaction"):
+        """A test client, logged in as `user` (account created) when given."""
+        client = self.app.test_client()
+        if user:
+            self.store.set_account(user, role, "mot-de-passe-tres-long")
+            page = client.get("/connexion")
+            token = csrf_token_in(page.get_data(as_text=True))
+            reply = client.post("/connexion", data={"username": user, "password": "mot-de-passe-tres-long",
+                                                    "csrf_token": token})
+            assert reply.status_code == 302, reply.get_data(as_text=True)
+        return client
+
+
+def csrf_token_in(html: str) -> str:
+    import re
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+@pytest.fixture
+def console(tmp_path) -> Console:
+    import shutil
+
+    from bot.admin.app import create_app
+    from bot.admin.store import ConsoleStore
+    kdir = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", kdir)
+    s = replace(load_settings(), run_dir=tmp_path, knowledge_dir=kdir, tracker_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                admin_secret="test-secret")
+    store = ConsoleStore(s.tracker_url)
+    app = create_app(s, store)
+    app.config["TESTING"] = True
+    return Console(app, store, s)

@@ -1,5 +1,6 @@
 """The dialogue policy (`bot.answering`) on a tiny knowledge base."""
-from bot.answering import Answerer, State, Turn
+from bot.answering import Answerer
+from bot.policy_types import State, Turn
 
 
 def decide(kb, text, intent, state=None, conf=0.9, **kw):

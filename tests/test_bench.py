@@ -19,7 +19,10 @@ def test_percentiles_are_nearest_rank():
     assert percentile([], 50) is None and summary([7.0])["p99"] == 7.0
 
 
-def test_bench_smoke_measures_everything(tmp_path):
+def test_bench_smoke_measures_everything(tmp_path, monkeypatch):
+    # The in-process Rasa of the NLU measure sets os.environ["LOG_LEVEL"]; servers started by
+    # later tests would inherit it and drop their INFO lines.
+    monkeypatch.setenv("LOG_LEVEL", "INFO")
     results = run.run(run.SMOKE, tmp_path)
     for key in ("assistant", "tfidf"):
         res = results[key]

@@ -60,7 +60,6 @@ def test_rasa_data_validate_has_no_errors():
     proc = subprocess.run([str(Path(sys.executable).with_name("rasa")), "data", "validate",
                            "--domain", "domain.yml", "--data", "data", "--config", "config.yml"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          # in-process Rasa (the bench smoke test) leaves LOG_LEVEL in os.environ
                           env={**os.environ, "LOG_LEVEL": "INFO"})
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]

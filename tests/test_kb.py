@@ -109,3 +109,33 @@ def test_search_ranks_by_words_and_keywords(kb):
     assert best.topic == "frais"
     assert [e.formation for e in keyword_hits(kb.entries, "c'est quoi le code scolarité ?")] == ["but_cs"]
     assert keyword_hits(kb.entries, "les codes de la route") == []
+
+
+def test_a_draft_is_checked_but_not_served(tmp_path):
+    from bot.kb.loader import check_knowledge
+    root = _copy(tmp_path)
+    draft = ("entries:\n  - id: deis.frais.brouillon\n    status: brouillon\n    formation: deis\n    topic: frais\n"
+             "    title: T\n    answer: a\n    sources: [{doc: deis-montpellier}]\n    questions: ['q brouillon']\n"
+             "    reviewed: 2026-01-05\n")
+    (root / "entries" / "draft.yml").write_text(draft)
+    report = check_knowledge(root)
+    assert report.errors == [] and report.drafts == ("deis.frais.brouillon",)
+    assert load_knowledge_base(root).get("deis.frais.brouillon") is None
+    # A draft is checked like any entry ...
+    (root / "entries" / "draft.yml").write_text(draft.replace("formation: deis", "formation: licence"))
+    assert "fiche deis.frais.brouillon : formation inconnue « licence »" in _problems(root)
+    # ... and `status` takes only « brouillon » (absent: published).
+    (root / "entries" / "draft.yml").write_text(draft.replace("status: brouillon", "status: publiée"))
+    assert "draft.yml:3: fiche deis.frais.brouillon : statut « publiée » inconnu" in _problems(root)
+    (root / "entries" / "draft.yml").write_text(draft.replace("    status: brouillon\n", ""))
+    assert load_knowledge_base(root).get("deis.frais.brouillon") is not None
+
+
+def test_check_a_change_without_writing_it(tmp_path):
+    from bot.kb.loader import check_knowledge
+    root = _copy(tmp_path)
+    before = (root / "entries" / "faq.yml").read_text()
+    broken = before.replace("    formation: general\n", "    formation: licence\n", 1)
+    report = check_knowledge(root, texts={"entries/faq.yml": broken})
+    assert report.kb is None and any(p.key == "unknown_formation" and p.entry for p in report.problems)
+    assert (root / "entries" / "faq.yml").read_text() == before and check_knowledge(root).errors == []

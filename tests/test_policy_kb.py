@@ -1,10 +1,11 @@
 """The policy's steps on the real knowledge base (knowledge/): rules and data working together."""
 import pytest
 
-from bot.answering import Answerer, State, Turn
+from bot.answering import Answerer
 from bot.config import ROOT
 from bot.kb.loader import load_knowledge_base
 from bot.mentions import strip_names
+from bot.policy_types import State, Turn
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,15 @@ def test_a_glossary_entry_answers_only_a_question_naming_its_term(kb):
     assert d.kind == "answer" and d.entries[0].id == "deis.glossaire.uf"
     d = Answerer(kb).decide(turn(kb, "que veut dire CAFERUIS ?", "ask_glossaire", ["deis"]), State())
     assert d.entries[0].id == "deis.glossaire.caferuis"
+
+
+def test_an_example_question_word_for_word_is_answered_even_if_the_nlu_says_out_of_scope(kb):
+    # Staff added it from the unanswered questions since the last training: the NLU still
+    # thinks it off-topic, the entry lists it.
+    text = "Quelle est l'adresse de l'école pour le DEIS ?"
+    d = Answerer(kb).decide(turn(kb, text, "out_of_scope", ["deis"], ranking={"out_of_scope": 0.99}), State())
+    assert d.kind == "answer" and d.entries[0].id == "deis.lieu.adresse"
+    # Not for a different message.
+    d = Answerer(kb).decide(turn(kb, "Quelle est l'adresse de l'école pour le DEIS ? et le prix du café",
+                                 "out_of_scope", ["deis"], ranking={"out_of_scope": 0.99}), State())
+    assert d.kind == "decline"

@@ -1,7 +1,7 @@
 """Every decision becomes at least one message (bot.replies), and only knowledge answers carry kb_id."""
 import pytest
 
-from bot.answering import DECISION_KINDS, Decision
+from bot.policy_types import DECISION_KINDS, Decision
 
 
 @pytest.mark.parametrize("kind", DECISION_KINDS)

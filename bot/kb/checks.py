@@ -21,6 +21,9 @@ MAX_ANSWER_CHARS = 1500
 REQUIRED = ("id", "formation", "topic", "title", "answer", "sources")
 REVIEW_MAX_AGE = timedelta(days=365)  # "not reviewed for 12 months"
 ERROR, EXPIRED, WARNING = "error", "expired", "warning"
+# `status: brouillon`: a draft, checked like any entry but not given to visitors (absent = published).
+DRAFT = "brouillon"
+# Its message came with the staff console, whose texts are kept in `console:` for now.
 
 
 @dataclass(frozen=True)
@@ -28,17 +31,23 @@ class Problem:
     level: str  # error | expired (an error for faq-check, the entry is left out at run time) | warning
     text: str
     entry: str = ""
+    key: str = ""       # the message's key in MESSAGES, its values, and the message alone (no place)
+    kw: tuple = ()
+    message: str = ""
 
 
 class Collector:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, texts: Optional[dict[Path, str]] = None):
         self.root = root
         self.problems: list[Problem] = []
+        self.texts = texts or {}  # files read from here rather than from the disk (a change to check)
 
     def add(self, file: Path, line: int, entry: str, key: str, level: str = ERROR, **kw: Any) -> None:
         where = f"{self._rel(file)}:{line}" if line else self._rel(file)
         who = f" fiche {entry} :" if entry else ""
-        self.problems.append(Problem(level, f"{where}:{who} {MESSAGES[key].format(**kw)}", entry))
+        message = MESSAGES[key].format(**kw)
+        self.problems.append(Problem(level, f"{where}:{who} {message}", entry, key,
+                                     tuple((k, str(v)) for k, v in kw.items()), message))
 
     def of(self, *levels: str) -> list[str]:
         return [p.text for p in self.problems if p.level in levels]
@@ -74,23 +83,27 @@ def check_entry(raw: Any, path: Path, ctx: dict, out: Collector, today: date) ->
                and not isinstance(v, str) else v) for k, v in raw.items()}
     line, eid = raw.get("__line__", 0), str(raw.get("id", "?"))
     ok = True
+    empty = set()
     for f in REQUIRED:
         if f not in raw or raw[f] is None:
             out.add(path, line, eid, "missing", field=f)
             ok = False
         elif isinstance(raw[f], str) and not raw[f].strip():
             out.add(path, line_of(raw, f), eid, "empty", field=f)
-            ok = False
+            empty.add(f)
     if not ok:
         return None
-    if not ID_RE.match(eid):
+    # An empty field does not hide the entry's other problems: they are all reported at once.
+    if "id" not in empty and not ID_RE.match(eid):
         out.add(path, line_of(raw, "id"), eid, "bad_id", value=eid)
     checks = (("formation", set(ctx["formations"]) | {GENERAL}, "unknown_formation"),
               ("topic", set(ctx["topics"]), "unknown_topic"))
     for field_name, allowed, key in checks:
-        if raw[field_name] not in allowed:
+        if field_name not in empty and raw[field_name] not in allowed:
             out.add(path, line_of(raw, field_name), eid, key, value=raw[field_name],
                     allowed=", ".join(sorted(allowed)))
+    if raw.get("status") is not None and raw["status"] != DRAFT:
+        out.add(path, line_of(raw, "status"), eid, "bad_status", value=raw["status"], allowed=DRAFT)
     if raw.get("parcours") and raw["parcours"] not in ctx["parcours"]:
         out.add(path, line_of(raw, "parcours"), eid, "unknown_parcours", value=raw["parcours"],
                 allowed=", ".join(sorted(ctx["parcours"])))
@@ -106,6 +119,8 @@ def check_entry(raw: Any, path: Path, ctx: dict, out: Collector, today: date) ->
     if not isinstance(keywords, (list, tuple)):
         out.add(path, line_of(raw, "keywords"), eid, "not_list", name="keywords")
         keywords = ()
+    if empty:
+        return None
     return Entry(id=eid, formation=raw["formation"], topic=raw["topic"], title=str(raw["title"]).strip(),
                  answer=answer, sources=tuple(refs),
                  questions=tuple(str(q).strip() for q in questions if str(q).strip()),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Optional
@@ -15,7 +15,17 @@ from typing import Any, Optional
 import yaml
 
 from bot.eligibility import build_eligibility
-from bot.kb.checks import ERROR, EXPIRED, WARNING, Collector, check_entry, check_suggestions, cross_checks
+from bot.kb.checks import (
+    DRAFT,
+    ERROR,
+    EXPIRED,
+    WARNING,
+    Collector,
+    Problem,
+    check_entry,
+    check_suggestions,
+    cross_checks,
+)
 from bot.kb.model import Entry, Formation, KnowledgeBase, Parcours, SourceDoc, Topic
 from bot.kb.rules import build_rules
 from bot.text import fold
@@ -37,6 +47,8 @@ class CheckReport:
     errors: list[str]
     warnings: list[str]
     kb: Optional[KnowledgeBase]
+    problems: list[Problem] = field(default_factory=list)  # every finding, with its entry and message key
+    drafts: tuple[str, ...] = ()  # ids of the valid entries left out as drafts (`status: brouillon`)
 
 
 # libyaml's parser when PyYAML has it (about ten times faster: the live reload re-reads everything).
@@ -69,7 +81,7 @@ _LineLoader.yaml_implicit_resolvers = {
 
 def _read_yaml(path: Path, out: Collector) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = out.texts[path] if path in out.texts else path.read_text(encoding="utf-8")
         key = (str(path), hashlib.sha256(text.encode()).hexdigest())
         if key not in _parsed:
             doc = yaml.load(text, Loader=_LineLoader)
@@ -175,14 +187,19 @@ def load_suggestions(root: Path | str) -> tuple[list[str], list[str]]:
     return good, out.of(ERROR)
 
 
-def check_knowledge(root: Path | str, today: Optional[date] = None) -> CheckReport:
+def check_knowledge(root: Path | str, today: Optional[date] = None,
+                    texts: Optional[dict[str, str]] = None) -> CheckReport:
     """Validate every knowledge file; build the base unless a real error was found.
 
     An expired entry is an error for `faq-check`, but a running assistant only leaves it out
-    (and logs why): the passing of a date must not take the whole assistant down.
+    (and logs why): the passing of a date must not take the whole assistant down. So is a draft
+    (`status: brouillon`): checked like the others, never given to visitors.
+    `texts` (path relative to `root` -> content) checks the folder as it would be with those
+    files changed, without writing them (the staff console checks an edit before saving it).
     """
     root, today = Path(root), today or date.today()
-    out = Collector(root)
+    overrides = {root / name: text for name, text in (texts or {}).items()}
+    out = Collector(root, overrides)
     sources, aliases, formations, parcours, topics, others = _meta(root, out)
     rules_path = root / "rules.yml"
     rules = build_rules(_read_yaml(rules_path, out), set(topics), set(formations),
@@ -198,7 +215,9 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> CheckRepo
            "parcours": parcours, "topics": topics}
     entries: list[Entry] = []
     question_lines: dict[tuple[str, int], list[int]] = {}
-    files = sorted((root / "entries").glob("**/*.yml"))
+    files = sorted(set((root / "entries").glob("**/*.yml"))
+                   | {p for p in overrides if p.suffix == ".yml" and (root / "entries") in p.parents})
+    drafts: set[str] = set()
     if not files:
         out.add(root / "entries", 0, "", "no_entries", value=root / "entries")
     for path in files:
@@ -207,25 +226,28 @@ def check_knowledge(root: Path | str, today: Optional[date] = None) -> CheckRepo
             entry = check_entry(raw, path, ctx, out, today)
             if entry is not None:
                 entries.append(entry)
+                if raw.get("status") == DRAFT:
+                    drafts.add(entry.id)
                 question_lines[(entry.file, entry.line)] = (raw.get("__items__") or {}).get("questions") or []
     cross_checks(entries, question_lines, out)
-    known = {e.id for e in entries}
+    known = {e.id for e in entries if e.id not in drafts}
     for ref in (eligibility.conditions_entry, eligibility.dispenses_entry) if eligibility else ():
         if ref not in known:
             out.add(elig_path, 0, "", "unknown_entry", value=ref)
     errors, warnings = out.of(ERROR, EXPIRED) + suggestion_problems.of(ERROR), out.of(WARNING)
+    problems = out.problems + suggestion_problems.problems
     if out.of(ERROR):
-        return CheckReport(errors, warnings, None)
+        return CheckReport(errors, warnings, None, problems)
     expired = {p.entry for p in out.problems if p.level == EXPIRED}
     digest = hashlib.sha256()
     for f in knowledge_files(root):
-        digest.update(f.read_bytes())
+        digest.update(overrides[f].encode() if f in overrides else f.read_bytes())
     kb = KnowledgeBase(formations=formations, parcours=parcours, topics=topics, sources=sources,
-                       entries=tuple(e for e in entries if e.id not in expired),
+                       entries=tuple(e for e in entries if e.id not in expired and e.id not in drafts),
                        version=digest.hexdigest()[:12], other_formations=others,
                        warnings=tuple(warnings), expired=tuple(out.of(EXPIRED)), rules=rules,
                        eligibility=eligibility)
-    return CheckReport(errors, warnings, kb)
+    return CheckReport(errors, warnings, kb, problems, tuple(sorted(drafts)))
 
 
 def load_knowledge_base(root: Path | str, today: Optional[date] = None) -> KnowledgeBase:

@@ -136,6 +136,15 @@ class KnowledgeBase:
         return index
 
     @cached_property
+    def entries_by_question(self) -> dict[str, list[Entry]]:
+        """An example question's folded words -> the entries listing it (usually one)."""
+        index: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            for q in e.questions:
+                index.setdefault(" ".join(tokens(q)), []).append(e)
+        return index
+
+    @cached_property
     def words(self) -> frozenset[str]:
         """Every folded word of the entries and of the ways formations are named."""
         words = set(self.entries_by_word)
