@@ -32,9 +32,11 @@ import sqlalchemy as sa
 REASONS = ("wrong", "incomplete", "not_my_question", "other")
 # Status of a new contact request, shown as is to staff reading the table (a code, not a sentence).
 STATUS_NEW = "nouvelle"
-# Set by staff in the console once they have answered (bot/admin/visitors.py); they may reopen it.
+# Set by staff in the console (bot/admin/visitors.py): "en cours" while someone is dealing with
+# it, "traitée" once answered; any status may be set again (reopen, put back in progress).
+STATUS_IN_PROGRESS = "en cours"
 STATUS_DONE = "traitée"
-CONTACT_STATUSES = (STATUS_NEW, STATUS_DONE)
+CONTACT_STATUSES = (STATUS_NEW, STATUS_IN_PROGRESS, STATUS_DONE)
 # References read aloud or typed by visitors: no 0/O, 1/I/L look-alikes.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_CHARS = 8

@@ -160,7 +160,7 @@ def console(tmp_path) -> Console:
     import shutil
 
     from bot.admin.app import create_app
-    from bot.admin.store import ConsoleStore
+    from bot.admin.console_store import ConsoleStore
     kdir = tmp_path / "knowledge"
     shutil.copytree(ROOT / "knowledge", kdir)
     s = replace(load_settings(), run_dir=tmp_path, knowledge_dir=kdir, tracker_url=f"sqlite:///{tmp_path / 'db.sqlite'}",

@@ -7,7 +7,7 @@ import time
 import pytest
 from conftest import csrf_token_in
 
-from bot.feedback_store import STATUS_DONE, STATUS_NEW, FeedbackStore
+from bot.feedback_store import STATUS_DONE, STATUS_IN_PROGRESS, STATUS_NEW, FeedbackStore
 
 NOW = time.time()
 
@@ -114,6 +114,35 @@ def test_mark_as_treated_then_filter_and_reopen(console, feedback):
     assert "Traitées (1)" in done and "Nouvelles (1)" in done
     client.post(f"/visitors/demandes/{first}/statut", data={"csrf_token": csrf_token_in(done), "status": STATUS_NEW})
     assert {c.status for c in feedback.contacts()} == {STATUS_NEW}
+
+
+def test_mark_in_progress_then_filter_then_treated(console, feedback):
+    first = contact(feedback, "Alice", at=NOW - 10)
+    second = contact(feedback, "Bruno")
+    client = console.client("lea")
+    html = text(client.get("/visitors/"))
+    alice = html.split(f'id="demande-{first}"', 1)[1].split("</article>", 1)[0]
+    assert re.findall(r'name="status" value="([^"]+)"', alice) == [STATUS_IN_PROGRESS, STATUS_DONE]
+    assert "Marquer « en cours »" in alice and "Remettre en « nouvelle »" not in alice
+    reply = client.post(f"/visitors/demandes/{first}/statut", data={
+        "csrf_token": csrf_token_in(html), "status": STATUS_IN_PROGRESS})
+    assert reply.status_code == 302
+    assert {c.reference: c.status for c in feedback.contacts()} == {first: STATUS_IN_PROGRESS, second: STATUS_NEW}
+    after = text(client.get(reply.headers["Location"]))
+    assert f"Demande {first} marquée « en cours »." in after
+    assert "Nouvelles (1)" in after and "En cours (1)" in after and "Traitées (0)" in after
+    busy = text(client.get("/visitors/", query_string={"statut": STATUS_IN_PROGRESS}))
+    inbox = busy.split('class="visitors-inbox"', 1)[1]
+    assert first in inbox and second not in inbox and '<option value="en cours" selected>' in busy
+    card = inbox.split(f'id="demande-{first}"', 1)[1].split("</article>", 1)[0]
+    assert "is-progress" in busy and '<strong class="visitors-status">En cours</strong>' in card
+    assert re.findall(r'name="status" value="([^"]+)"', card) == [STATUS_NEW, STATUS_DONE]
+    client.post(f"/visitors/demandes/{first}/statut", data={"csrf_token": csrf_token_in(busy), "status": STATUS_DONE})
+    assert {c.reference: c.status for c in feedback.contacts()}[first] == STATUS_DONE
+    done = text(client.get("/visitors/", query_string={"statut": STATUS_DONE}))
+    card = done.split(f'id="demande-{first}"', 1)[1].split("</article>", 1)[0]
+    assert re.findall(r'name="status" value="([^"]+)"', card) == [STATUS_NEW, STATUS_IN_PROGRESS]
+    assert feedback.set_contact_status(second, STATUS_IN_PROGRESS) is True
 
 
 def test_status_change_is_validated(console, feedback):

@@ -7,7 +7,8 @@ module share one browser session and run in order: log in, visit each section, l
 axe-core runs on every page visited (0 serious or critical violations); it is served from the
 console's own origin by a Playwright route, so the pages keep their strict CSP (no bypass), and
 any CSP violation reported by the browser fails the test. Artefacts: reports/console-axe.json,
-docs/console.png (entries list, 1280 px) and docs/console-visitors.png.
+reports/console-entries.png and reports/console-visitors.png (the documentation's screenshots come from
+tests/test_console_e2e.py).
 """
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__tests__/axe.min.js"  # answered by Playwright, never by the console
 REPORTS = ROOT / "reports"
-DOCS = ROOT / "docs"
 PASSWORD = "un-mot-de-passe-solide"
 VISITORS = "Avis et demandes des visiteurs"
 AXE_RESULTS: dict[str, dict] = {}
@@ -55,7 +55,7 @@ def site(tmp_path_factory):
     from waitress import create_server
 
     from bot.admin.app import create_app
-    from bot.admin.store import ConsoleStore
+    from bot.admin.console_store import ConsoleStore
     from bot.feedback_store import FeedbackStore
     tmp = tmp_path_factory.mktemp("console-web")
     shutil.copytree(ROOT / "knowledge", tmp / "knowledge")
@@ -240,8 +240,8 @@ def test_visitors_page_lists_ratings_worst_first_and_requests_newest_first(pg, s
     karim = pg.get_by_role("article", name=re.compile("Karim Benali"))
     expect(karim.get_by_text("pas souhaité joindre sa conversation")).to_be_visible()
     check_axe(pg, "visitors")
-    DOCS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(DOCS / "console-visitors.png"), full_page=True)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(REPORTS / "console-visitors.png"), full_page=True)
     pg.set_viewport_size({"width": 320, "height": 640})  # 1280 px at 400 % zoom: no sideways scrolling
     pg.wait_for_timeout(200)
     assert pg.evaluate("document.documentElement.scrollWidth") <= 320
@@ -287,8 +287,8 @@ def test_entries_list_search_filters_the_table(pg):
     everything = titles.count()
     assert everything > 100
     check_axe(pg, "entries")
-    DOCS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(DOCS / "console.png"))
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(REPORTS / "console-entries.png"))
     pg.get_by_label("Rechercher", exact=True).fill("frais de sélection")
     pg.get_by_role("button", name="Filtrer").click()
     expect(pg).to_have_url(re.compile(r"[?&]q=frais"))
@@ -335,6 +335,27 @@ def test_unanswered_page_and_preview_form(pg):
     pg.get_by_role("button", name="Essayer").click()
     expect(pg.get_by_role("alert")).to_contain_text("ne répond pas")  # no Rasa in this test
     check_axe(pg, "preview_not_running")
+
+
+def test_dashboard_figures_chart_and_table(pg):
+    menu(pg, "Tableau de bord").click()
+    expect(pg.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    expect(pg.get_by_label("Période", exact=True)).to_have_value("30")
+    expect(main(pg).get_by_role("img", name="Questions par jour")).to_be_visible()
+    expect(main(pg).get_by_role("link", name="Voir les fiches à relire")).to_have_attribute(
+        "href", "/entries/?status=revue_due")
+    main(pg).get_by_text("Voir les chiffres jour par jour").click()
+    table = pg.get_by_role("table", name="Questions posées par jour")
+    expect(table.get_by_role("row")).to_have_count(31)  # the header and 30 days
+    check_axe(pg, "dashboard")
+    pg.get_by_label("Période", exact=True).select_option("7")
+    pg.get_by_role("button", name="Afficher").click()
+    expect(pg).to_have_url(re.compile(r"/tableau-de-bord/\?days=7$"))
+    pg.set_viewport_size({"width": 320, "height": 640})  # 1280 px at 400 % zoom: no sideways scrolling
+    pg.wait_for_timeout(200)
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 320
+    check_axe(pg, "dashboard_7_days_320px")
+    pg.set_viewport_size({"width": 1280, "height": 800})
 
 
 def test_logs_out(pg):

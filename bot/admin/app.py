@@ -24,7 +24,7 @@ from typing import Callable, Optional
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from bot.admin.store import ConsoleStore
+from bot.admin.console_store import ConsoleStore
 from bot.config import Settings
 from bot.kb.messages import CONSOLE
 
@@ -190,12 +190,12 @@ def create_app(s: Settings, store: Optional[ConsoleStore] = None) -> Flask:
 
 # Feature pages, each a blueprint named like its module, with an `index` view and its title in
 # CONSOLE (`section_<name>`), in the order of the menu.
-SECTIONS: list[str] = ["entries", "unanswered", "visitors"]
+SECTIONS: list[str] = ["dashboard", "entries", "unanswered", "visitors"]
 
 
 def _feature_blueprints() -> list:
-    from bot.admin import entries, unanswered, visitors
-    return [entries.bp, unanswered.bp, visitors.bp]
+    from bot.admin import dashboard, entries, unanswered, visitors
+    return [dashboard.bp, entries.bp, unanswered.bp, visitors.bp]
 
 
 def console_store() -> ConsoleStore:

@@ -6,7 +6,7 @@ import os
 import re
 import sys
 
-from bot.admin.store import ROLES, ConsoleStore
+from bot.admin.console_store import ROLES, ConsoleStore
 from bot.config import Settings
 from bot.kb.messages import CONSOLE
 

@@ -5,7 +5,8 @@
   useful, so staff see which entry to rewrite and why.
 - Contact requests as an inbox, the newest first, filtered by status. The e-mail address is
   shown (staff answer by e-mail); the conversation is there only when the visitor agreed to
-  send it. Any account may mark a request "traitée" once answered, or reopen it.
+  send it. Any account may set a request's status: "nouvelle", "en cours" (someone is dealing
+  with it) or "traitée" (answered), in any order (reopen, put back in progress).
 
 Both are read with bot/feedback_store.py from the conversations' database (settings().tracker_url).
 Entry titles come from the knowledge folder, re-read only when its files change.
@@ -23,7 +24,15 @@ from typing import Optional
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from bot.admin.app import settings
-from bot.feedback_store import CONTACT_STATUSES, REASONS, STATUS_DONE, STATUS_NEW, FeedbackStore, Rating
+from bot.feedback_store import (
+    CONTACT_STATUSES,
+    REASONS,
+    STATUS_DONE,
+    STATUS_IN_PROGRESS,
+    STATUS_NEW,
+    FeedbackStore,
+    Rating,
+)
 from bot.kb.messages import CONSOLE
 
 bp = Blueprint("visitors", __name__, url_prefix="/visitors")
@@ -31,8 +40,16 @@ bp = Blueprint("visitors", __name__, url_prefix="/visitors")
 PAGE_SIZE = 20           # contact requests per page
 LATEST_QUESTIONS = 3     # questions found "pas utile" shown per entry
 # Status code stored in the database -> key of its French label in CONSOLE.
-STATUS_LABELS = {STATUS_NEW: "visitors_status_new", STATUS_DONE: "visitors_status_done"}
-FILTER_LABELS = {"": "visitors_filter_all", STATUS_NEW: "visitors_filter_new", STATUS_DONE: "visitors_filter_done"}
+STATUS_LABELS = {STATUS_NEW: "visitors_status_new", STATUS_IN_PROGRESS: "visitors_status_progress",
+                 STATUS_DONE: "visitors_status_done"}
+FILTER_LABELS = {"": "visitors_filter_all", STATUS_NEW: "visitors_filter_new",
+                 STATUS_IN_PROGRESS: "visitors_filter_progress", STATUS_DONE: "visitors_filter_done"}
+# Status to set -> (key of its button's label, key of the message once set), in CONTACT_STATUSES order.
+STATUS_ACTIONS = {STATUS_NEW: ("visitors_reopen", "visitors_marked_new"),
+                  STATUS_IN_PROGRESS: ("visitors_mark_progress", "visitors_marked_progress"),
+                  STATUS_DONE: ("visitors_mark_done", "visitors_marked_done")}
+# CSS class of a request's card by status (the border colour), besides its written status.
+STATUS_CLASSES = {STATUS_NEW: "is-new", STATUS_IN_PROGRESS: "is-progress"}
 
 _lock = threading.Lock()
 # Knowledge folder -> (snapshot of its files, {entry id: title}) of the last valid read.
@@ -151,18 +168,17 @@ def index():
         entry_link="entries.entry" in current_app.view_functions,
         contacts=shown[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], status=status, counts=counts,
         page=page, pages=pages, filters=FILTER_LABELS, status_labels=STATUS_LABELS,
-        STATUS_NEW=STATUS_NEW, STATUS_DONE=STATUS_DONE, when=when)
+        status_actions=STATUS_ACTIONS, status_classes=STATUS_CLASSES, STATUS_DONE=STATUS_DONE, when=when)
 
 
 @bp.route("/demandes/<reference>/statut", methods=["POST"])
 def contact_status(reference: str):
-    """Mark a contact request "traitée" (answered) or "nouvelle" again; back to the inbox."""
+    """Set a contact request's status ("nouvelle", "en cours", "traitée"); back to the inbox."""
     status = request.form.get("status", "")
     if status not in CONTACT_STATUSES:
-        return render_template("error.html", message=CONSOLE["visitors_bad_status"]), 400
+        return render_template("error.html", message=CONSOLE["visitors_bad_status_three"]), 400
     if not feedback_store().set_contact_status(reference, status):
         abort(404)
-    key = "visitors_marked_done" if status == STATUS_DONE else "visitors_marked_new"
-    flash(CONSOLE[key].format(reference=reference))
+    flash(CONSOLE[STATUS_ACTIONS[status][1]].format(reference=reference))
     back = _status_filter(request.form.get("statut"))
     return redirect(url_for(".index", statut=back or None, _anchor="demandes"))

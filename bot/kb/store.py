@@ -96,9 +96,19 @@ def reload(root: Path) -> bool:
     logger.info("knowledge base reloaded: version %s -> %s, %d entries (%.2f s)",
                 old.version if old else "-", kb.version, len(kb.entries), time.perf_counter() - started)
     if retrain:
-        vars(kb)["entry_model"] = type(kb).entry_model.func(kb)
-        logger.info("entry model retrained for version %s (%.2f s)", kb.version, time.perf_counter() - started)
+        # In its own thread: the watcher goes on polling, so a second save a second after the
+        # first is live as fast as the first (the model takes ~2 s to train on a busy machine).
+        threading.Thread(target=_retrain, args=(kb, started), name="kb-entry-model", daemon=True).start()
     return True
+
+
+def _retrain(kb: KnowledgeBase, started: float) -> None:
+    try:
+        vars(kb)["entry_model"] = type(kb).entry_model.func(kb)
+    except Exception:  # the provisional model keeps serving
+        logger.exception("entry model not retrained for version %s; the previous one keeps serving", kb.version)
+        return
+    logger.info("entry model retrained for version %s (%.2f s)", kb.version, time.perf_counter() - started)
 
 
 class Watcher(threading.Thread):
