@@ -54,6 +54,10 @@ class ActionAnswer(KnowledgeMixin, Action):
             events.append(SlotSet(slots.PARCOURS, d.parcours))
         if d.profile is not None and d.profile != state.profile:
             events.append(SlotSet(slots.PROFILE, d.profile))
+        if d.kind in ("answer", "assessment") and d.entries:
+            answered = [e.id for e in d.entries]
+            if answered != state.answered:
+                events.append(SlotSet(slots.ANSWERED, answered))
         pending = d.kind == "clarify"
         if pending != state.pending:
             events.append(SlotSet(slots.PENDING, pending))

@@ -5,6 +5,8 @@ Input: the message, its NLU result (intent ranking, entities) and the conversati
 that `bot.replies` turns into messages. Pure (no disk, no network), so tests drive it directly.
 
 `Answerer.decide` runs these steps in order; the first that decides ends the turn:
+0. `_detail_asked`     "plus de détails", or the "Voir le détail" button: the full answer of
+                       the entries last given (or of the entry the button names);
 1. `_chosen_entry`     a "Vouliez-vous dire…" button names the entry;
 2. courtesy            thanks, greetings, goodbyes only: their fixed reply (rules.yml), never facts;
 3. `_profile_question` the visitor's profile (bot.eligibility): "can I apply to the DEIS?" …;
@@ -13,7 +15,9 @@ that `bot.replies` turns into messages. Pure (no disk, no network), so tests dri
 5. `_off_topic`        the NLU says out of scope: decline, unless it hesitates about a named
                        formation, the message is a short follow-up ("et de théorie ?"), or it
                        is word for word an example question of an entry (`_listed_question`);
-6. other formation     a formation the assistant does not cover is named alone;
+                       a covered formation named for sure gets "not in my documents" instead;
+6. other formation     a formation the assistant does not cover is named alone (with what a
+                       source says of it, bot.other_mentions);
 7. `_topic`            the topic asked (the NLU's, the pending one for "et pour le master ?",
                        the current one for a short follow-up), or a search over all entries;
 8. `_formations`       named, remembered, or implied (bot.ranking); else ask which one;
@@ -27,6 +31,7 @@ from typing import Mapping, Optional
 
 from bot.eligibility import asks_dispenses, asks_eligibility, assess_access, assess_dispenses, describe, read_profile
 from bot.kb.model import GENERAL, Entry, KnowledgeBase
+from bot.other_mentions import other_mention
 from bot.policy_types import AWAITING, Decision, State, Turn
 from bot.ranking import EntryRanker, formations_by_words, keep_typed
 from bot.text import content_tokens, tokens
@@ -44,6 +49,8 @@ CLEAR_MATCH = 0.7      # ... or by an entry this similar: a staff entry added si
 SIM_OFF_TOPIC = 0.7    # when the formation has nothing on the topic at all
 COMPARISON_SIM = 0.2   # several formations named: a comparison entry this similar answers
 MAX_FORMATIONS = 3
+DETAIL_INTENT = "ask_detail"  # "plus de détails", "tu peux développer ?"
+NO_DETAIL = "utter_no_detail"  # asked for details before any answer
 
 
 def topic_of(intent: Optional[str]) -> Optional[str]:
@@ -61,6 +68,9 @@ class Answerer:
 
     def decide(self, turn: Turn, state: State) -> Decision:
         kb = self.kb
+        detail = self._detail_asked(turn, state)
+        if detail:
+            return detail
         chosen = self._chosen_entry(turn, state)
         if chosen:
             return chosen
@@ -104,9 +114,17 @@ class Answerer:
                 found = self._search(text, formations, state, ranker)
                 if found.kind == "answer" and found.scores and found.scores[0][1] >= CLEAR_MATCH:
                     return found
+                if turn.other_formation and not formations and not turn.parcours:
+                    return Decision("other_formation", formation=state.formation, parcours=state.parcours,
+                                    text=other_mention(kb, turn.text))
+                if turn.sure_formation and formations:
+                    # "les langues étrangères pour le BUT CS ?": about a formation covered, but not
+                    # in its documents: say so and where to ask, rather than "not my subject".
+                    return Decision("no_info", no_info=formations[:1], formation=formations[0], parcours=parcours)
                 return Decision("decline", formation=current, parcours=parcours)
         if turn.other_formation and not formations and not turn.parcours:
-            return Decision("other_formation", formation=state.formation, parcours=state.parcours)
+            return Decision("other_formation", formation=state.formation, parcours=state.parcours,
+                            text=other_mention(kb, turn.text))
         topic, text, priors = self._topic(intent, ranking, turn, state, text, formations)
         if text != ranker.text:
             ranker = EntryRanker(kb, text)
@@ -126,6 +144,18 @@ class Answerer:
         return self._site_only(decision, turn, formations)
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _detail_asked(self, turn: Turn, state: State) -> Optional[Decision]:
+        """The full answer of the entry the "Voir le détail" button names, or of the entries last
+        given when the visitor writes "plus de détails" without naming a formation."""
+        if turn.intent != DETAIL_INTENT or turn.formations or turn.parcours:
+            return None
+        ids = [turn.kb_id] if turn.kb_id else state.answered
+        entries = [e for e in (self.kb.get(i) for i in ids) if e is not None]
+        if not entries:
+            return Decision("courtesy", text=NO_DETAIL, formation=state.formation, parcours=state.parcours)
+        return Decision("answer", entries, topic=entries[0].topic, formation=state.formation,
+                        parcours=state.parcours, question=state.question, confidence=1.0, detail=True)
 
     def _chosen_entry(self, turn: Turn, state: State) -> Optional[Decision]:
         e = self.kb.get(turn.kb_id) if turn.kb_id else None

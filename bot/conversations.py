@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from bot.kb.messages import STAFF
 from bot.text import content_tokens, fold, tokens
 
-NO_INFO = {"utter_no_info"}
+NO_INFO = {"utter_no_info", "utter_no_info_any"}
 DECLINE = {"utter_out_of_scope"}
 FALLBACK = {"utter_dont_know", "utter_default", "action_default_fallback"}
 SUGGEST, CLARIFY = "utter_did_you_mean", "utter_ask_formation"

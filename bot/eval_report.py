@@ -17,6 +17,17 @@ def _latency(res: dict) -> str:
     return f"p50 {statistics.median(lat):.0f} ms, p95 {lat[int(0.95 * (len(lat) - 1))]:.0f} ms"
 
 
+def _first(res: dict) -> str:
+    """Length of what a visitor reads first in a knowledge answer, and how often it came short."""
+    seen = [a["first"] for a in res["answers"] if a.get("first")]
+    if not seen:
+        return "—"
+    lengths = sorted(n for n, _ in seen)
+    short = sum(s for _, s in seen)
+    return (f"median {statistics.median(lengths):.0f}, max {lengths[-1]} chars; "
+            f"with a short answer {short}/{len(seen)} ({100 * short / len(seen):.0f} %)")
+
+
 def _curve(results: dict) -> list[str]:
     """If answers under a threshold were refused: share of answerable items still answered and
     right, and share of should-decline items then declined."""
@@ -51,6 +62,8 @@ def report_all(results: dict) -> str:
     hits = " | ".join(str(results[n]["must_not_hits"]) for n in names)
     lines.append(f"| invented facts (must_not hits) | {hits} |")
     lines.append("| knowledge answer latency over REST | " + " | ".join(_latency(results[n]) for n in names) + " |")
+    lines.append("| knowledge answers: what a widget visitor reads first | "
+                 + " | ".join(_first(results[n]) for n in names) + " |")
     lines += ["", "## Failures by kind", "", "| kind | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     kinds = sorted({k for n in names for k in results[n]["kinds"]})
     for k in kinds:

@@ -74,6 +74,25 @@ def view(msgs: list) -> tuple[str, bool]:
     return norm(" \n ".join(p for p in parts if p)), kb
 
 
+def first_seen(msgs: list) -> Optional[tuple[int, bool]]:
+    """(characters a website visitor reads first in the first knowledge answer: its short answer
+    when it has one (the widget folds the rest under "Voir le détail"), else its text without the
+    "Source" line; whether it had a short answer), or None when no knowledge answer was given."""
+    texts: list[str] = []  # REST splits a text on blank lines and gives the payload its own message
+    for m in msgs:
+        custom = m.get("custom") if isinstance(m.get("custom"), dict) else {}
+        if custom.get("kb_id"):
+            if custom.get("short"):
+                return len(str(custom["short"])), True
+            shown = [t for t in texts if not t.startswith(("Source :", "Sources :"))]
+            return len("\n\n".join(shown).strip()), False
+        if m.get("text"):
+            texts.append(str(m["text"]))
+        elif custom:
+            texts = []
+    return None
+
+
 def judge(item: dict, text: str, kb: bool, err: Optional[str]) -> Optional[bool]:
     if err:
         return False
@@ -140,7 +159,7 @@ class _Tally:
         self.res["must_not_hits"] += bool(must_not)
         answerable = not (item.get("expect_no_info") or item.get("kind") or item.get("expect_clarification"))
         self.res["answers"].append({"answerable": answerable, "kb": kb, "score": view_score(msgs),
-                                    "passed": bool(passed)})
+                                    "passed": bool(passed), "first": first_seen(msgs)})
         if not passed:
             kind = failure_kind(item, text, kb, err)
             self.res["kinds"][kind] += 1

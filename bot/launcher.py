@@ -213,7 +213,8 @@ def warm_up(s: Settings, token: str) -> None:
 
     Goes through the NLU parse endpoint and the action webhook, which keep no conversation.
     """
-    slots = {"formation": None, "parcours": None, "topic": None, "question": None, "pending": None}
+    slots = {"formation": None, "parcours": None, "topic": None, "question": None, "pending": None,
+             "profile": None, "answered": None}
     tracker = {"sender_id": "warm-up", "slots": slots, "events": [], "paused": False,
                "latest_message": {"text": "durée du DEIS", "intent": {"name": "ask_duree", "confidence": 1.0},
                                   "intent_ranking": [], "entities": []},

@@ -20,6 +20,8 @@ class State:
     pending: bool = False
     # What the visitor said about themselves (bot.eligibility.read_profile), as the slot keeps it.
     profile: dict = field(default_factory=dict)
+    # The entries of the last knowledge answer, whose detail "plus de détails" asks for.
+    answered: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Decision:
     text: str = ""
     # The visitor's profile after this turn (None: unchanged).
     profile: Optional[dict] = None
+    # answer: the full answers were asked for ("plus de détails"): sent without the short answer.
+    detail: bool = False
 
 
 DECISION_KINDS = ("answer", "clarify", "no_info", "suggest", "dont_know", "decline", "other_formation",

@@ -27,19 +27,30 @@ class Reply:
     custom: Optional[dict[str, Any]] = None  # the json_message (knowledge answers only)
 
 
-def entry_reply(kb: KnowledgeBase, e: Entry, confidence: float, text: str = "") -> Reply:
-    """A knowledge answer: the entry's text (or one composed from its rules) and its sources."""
+def entry_reply(kb: KnowledgeBase, e: Entry, confidence: float, text: str = "", detail: bool = False) -> Reply:
+    """A knowledge answer: the entry's text (or one composed from its rules) and its sources.
+
+    An entry with a short answer is sent short answer first, then its full answer as the detail
+    (utter_kb_short*), both also in `custom` (`short`, `detail`): the website widget shows the
+    short answer and folds the detail under "Voir le détail"; the shell and REST show both, the
+    short one first. Sending the short answer alone lost the fact asked too often (measured on the
+    dev set, docs/answer-quality.md). `detail` ("plus de détails"): the full answer alone.
+    """
     titles = kb.source_titles(e)
-    return Reply("utter_kb_answer" if len(titles) == 1 else "utter_kb_answer_many",
-                 {"answer": text or e.answer, "sources": " ; ".join(titles)},
-                 custom={"kb_id": e.id, "formation": e.formation, "topic": e.topic, "title": e.title,
-                         "sources": kb.source_payload(e), "confidence": round(confidence, 3)})
+    many = "" if len(titles) == 1 else "_many"
+    sources = " ; ".join(titles)
+    custom = {"kb_id": e.id, "formation": e.formation, "topic": e.topic, "title": e.title,
+              "sources": kb.source_payload(e), "confidence": round(confidence, 3)}
+    if text or detail or not e.has_detail:
+        return Reply(f"utter_kb_answer{many}", {"answer": text or e.answer, "sources": sources}, custom=custom)
+    return Reply(f"utter_kb_short{many}", {"short": e.short, "detail": e.answer, "sources": sources},
+                 custom={**custom, "short": e.short, "detail": e.answer})
 
 
 def replies_for(kb: KnowledgeBase, d: Decision) -> list[Reply]:
     out: list[Reply] = []
     if d.kind == "answer":
-        out += [entry_reply(kb, e, d.confidence) for e in d.entries]
+        out += [entry_reply(kb, e, d.confidence, detail=d.detail) for e in d.entries]
     elif d.kind == "assessment" and d.entries:
         out.append(entry_reply(kb, d.entries[0], d.confidence, d.text))
     elif d.kind == "courtesy" and d.text.startswith("utter_"):
@@ -51,8 +62,8 @@ def replies_for(kb: KnowledgeBase, d: Decision) -> list[Reply]:
         for f in d.no_info:
             form = kb.formations.get(f)
             if form:
-                out.append(Reply("utter_no_info", {"topic": topic, "formation": form.label,
-                                                   "where": form.where_to_ask}))
+                out.append(Reply("utter_no_info" if topic else "utter_no_info_any",
+                                 {"topic": topic, "formation": form.label, "where": form.where_to_ask}))
     elif d.kind == "clarify":
         out.append(Reply("utter_ask_formation", buttons=[
             {"title": kb.formations[f].short, "payload": intent_payload("inform_formation", "formation", f)}
@@ -64,6 +75,10 @@ def replies_for(kb: KnowledgeBase, d: Decision) -> list[Reply]:
         out.append(Reply("utter_out_of_scope"))
     elif d.kind == "other_formation":
         out.append(Reply("utter_other_formation"))
+        mention = next((m for m in kb.other_mentions if m.text == d.text and m.source in kb.sources), None)
+        if mention:  # a source mentions it without covering it: say what, and where (no kb_id)
+            out.append(Reply("utter_other_formation_mention",
+                             {"mention": mention.text, "mention_source": kb.sources[mention.source].title}))
     return out or [Reply("utter_dont_know")]
 
 

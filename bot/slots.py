@@ -10,5 +10,6 @@ TOPIC = "topic"  # the topic of the last question
 QUESTION = "question"  # the last question, kept while the assistant asks which formation
 PENDING = "pending"  # True while that clarification is unanswered
 PROFILE = "profile"  # what the visitor said about themselves (bot.eligibility.read_profile)
+ANSWERED = "answered"  # ids of the entries of the last knowledge answer ("plus de détails ?")
 
-ALL = (FORMATION, PARCOURS, TOPIC, QUESTION, PENDING, PROFILE)
+ALL = (FORMATION, PARCOURS, TOPIC, QUESTION, PENDING, PROFILE, ANSWERED)

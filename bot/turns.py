@@ -82,4 +82,5 @@ def read_state(values: dict) -> State:
     return State(formation=values.get(slots.FORMATION), parcours=values.get(slots.PARCOURS),
                  topic=values.get(slots.TOPIC), question=values.get(slots.QUESTION),
                  pending=bool(values.get(slots.PENDING)),
-                 profile=dict(profile) if isinstance(profile, dict) else {})
+                 profile=dict(profile) if isinstance(profile, dict) else {},
+                 answered=[str(i) for i in values.get(slots.ANSWERED) or [] if i])

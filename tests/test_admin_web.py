@@ -309,7 +309,7 @@ def test_an_entry_page_opens_and_its_edit_form_has_labelled_fields(pg):
     main(pg).get_by_role("link", name="Modifier", exact=True).click()
     expect(pg.get_by_role("heading", level=1)).to_contain_text("Modifier la fiche")
     expect(pg.get_by_label("Titre", exact=True)).to_have_value(ENTRY_TITLE)
-    expect(pg.get_by_label("Réponse", exact=True)).to_have_value(re.compile("160"))
+    expect(pg.get_by_label("Réponse complète", exact=True)).to_have_value(re.compile("160"))
     for label in ("Formation", "Sujet", "Questions d'exemple", "Date de relecture", "Source 1 : document"):
         expect(pg.get_by_label(label, exact=True)).to_be_visible()
     expect(pg.get_by_label("Formation", exact=True)).to_have_value("deis")

@@ -177,3 +177,31 @@ def test_origin_and_destination_question_gets_both_halves(server):
     assert [k["formation"] for k in kb] == ["deis"]
     text, kb, _ = say(s, "u-origin2", "après un BUT carrières sociales, le DEIS c'est possible ?")
     assert [k["formation"] for k in kb] == ["but_cs", "deis"]
+
+
+def test_short_answer_first_then_the_detail(server):
+    s, _, _ = server
+    text, kb, buttons = say(s, "u-detail", "c'est quoi le DEIS ?")
+    assert kb and not buttons
+    given = [k["kb_id"] for k in kb]
+    short, full, entry = kb[0]["short"], kb[0]["detail"], kb[0]["kb_id"]
+    assert 0 < len(short) <= 220 and short != full
+    # The short answer comes first, then the detail (the widget folds it), then the source.
+    assert text.index(short) < text.index("En détail :") < text.index(full.splitlines()[0]) < text.index("Source :")
+    # Asked for, the detail is the full answer alone, of the entries last given.
+    text, kb, _ = say(s, "u-detail", "tu peux développer ?")
+    assert full.splitlines()[0] in text and short not in text and [k["kb_id"] for k in kb] == given
+    assert not any("short" in k for k in kb)
+    # The payload of a "Voir le détail" button names its entry, in any conversation.
+    text, kb, _ = say(s, "u-detail-2", '/ask_detail{"kb_id": "%s"}' % entry)
+    assert full.splitlines()[-1] in text and [k["kb_id"] for k in kb] == [entry]
+    # Before any answer there is nothing to detail: said so, without a knowledge answer.
+    text, kb, _ = say(s, "u-detail-3", "plus de détails svp")
+    assert "pas encore donné de réponse" in text and not kb
+
+
+def test_a_plan_b_licence_is_not_covered_but_its_mention_is_given(server):
+    s, _, _ = server
+    text, kb, _ = say(s, "u-licence", "la licence de psycho c'est comment ?")
+    assert not kb and "autre formation" in text
+    assert "plan B" in text and "Guide du BUT Carrières sociales" in text

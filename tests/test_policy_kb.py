@@ -122,4 +122,16 @@ def test_an_example_question_word_for_word_is_answered_even_if_the_nlu_says_out_
     # Not for a different message.
     d = Answerer(kb).decide(turn(kb, "Quelle est l'adresse de l'école pour le DEIS ? et le prix du café",
                                  "out_of_scope", ["deis"], ranking={"out_of_scope": 0.99}), State())
+    assert d.kind == "no_info" and not d.entries and d.no_info == ["deis"]
+
+
+def test_off_topic_about_a_named_formation_is_not_in_the_documents_rather_than_refused(kb):
+    from bot.replies import replies_for
+    text = "Faut-il parler chinois pour le DEIS ?"
+    d = Answerer(kb).decide(turn(kb, text, "out_of_scope", ["deis"], ranking={"out_of_scope": 0.99}), State())
+    assert (d.kind, d.no_info, d.entries) == ("no_info", ["deis"], [])
+    assert [r.response for r in replies_for(kb, d)] == ["utter_no_info_any"]
+    # Without a formation named for sure it is declined as before.
+    d = Answerer(kb).decide(turn(kb, "Faut-il parler chinois ?", "out_of_scope", [], ranking={"out_of_scope": 0.99}),
+                            State())
     assert d.kind == "decline"

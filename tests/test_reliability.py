@@ -170,3 +170,10 @@ def test_tracker_database_unwritable_logs_one_error_and_still_answers(stack):
         rows = db.execute("select data from events where sender_id = 'u-locked' and type_name = 'user' "
                           "order by id").fetchall()
     assert [json.loads(r[0])["text"] for r in rows] == ["combien coûte la sélection du DEIS ?", "et la durée ?", "merci"]
+
+
+def test_fuzz_table_lists_numeric_and_named_statuses_together():
+    # A body over the cap is answered 413 or cut off ("closed-413"): both in one category.
+    from collections import Counter
+    report = fuzz.FuzzReport(counts=Counter({("huge", 413): 2, ("huge", "closed-413"): 1}))
+    assert "huge" in report.table() and "413: 2, closed-413: 1" in report.table()

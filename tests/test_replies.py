@@ -20,3 +20,23 @@ def test_no_info_for_general_only_is_not_silent(tiny_kb):
     from bot.replies import replies_for
     replies = replies_for(tiny_kb, Decision("no_info", no_info=["general"], topic="duree"))
     assert [r.response for r in replies] == ["utter_dont_know"]
+
+
+def test_an_uncovered_formation_a_source_mentions_gets_that_mention_without_kb_id(tiny_kb):
+    import dataclasses
+
+    from bot.answering import Answerer
+    from bot.kb.model import OtherMention
+    from bot.policy_types import State, Turn
+    from bot.replies import replies_for
+    kb = dataclasses.replace(tiny_kb, other_mentions=(
+        OtherMention(("licence de psycho", "licence psycho"), "Le guide la cite comme plan B.", "doc-but_cs"),))
+    turn = Turn(text="la licence psycho c'est bien ?", intent="ask_definition", other_formation=True)
+    d = Answerer(kb).decide(turn, State())
+    replies = replies_for(kb, d)
+    assert [r.response for r in replies] == ["utter_other_formation", "utter_other_formation_mention"]
+    assert replies[1].values == {"mention": "Le guide la cite comme plan B.", "mention_source": "Titre but_cs"}
+    assert not any(r.custom for r in replies)
+    # Another uncovered formation: the plain reply only.
+    d = Answerer(kb).decide(Turn(text="le BUT informatique ?", intent="ask_definition", other_formation=True), State())
+    assert [r.response for r in replies_for(kb, d)] == ["utter_other_formation"]

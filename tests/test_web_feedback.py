@@ -248,6 +248,11 @@ def test_axe_accessibility_and_screenshots(pw, stack, tmp_path):
             expect(pg.get_by_role("button", name="Envoyer", exact=True)).to_be_in_viewport()
             expect(pg.get_by_role("button", name="Fermer la discussion")).to_be_in_viewport()
             results[f"conversation_{width}px"] = axe(pg)
+        pg.set_viewport_size({"width": 1280, "height": 800})
+        ask(pg, "c'est quoi le DEIS ?")
+        pg.get_by_role("button", name="Voir le détail").last.click(timeout=ANSWER_TIMEOUT)
+        expect(pg.get_by_role("button", name="Masquer le détail").last).to_be_visible()
+        results["short_answer_detail_open"] = axe(pg)
     finally:
         ctx.close()
     summary = {k: {"violations": [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])}

@@ -94,7 +94,8 @@ def test_source_links_must_be_web_links(tmp_path):
     shutil.copytree(ROOT / "knowledge", kdir)
     path = kdir / "sources.yml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        '"https://www.univ-rennes2.fr/formation/inscriptions-candidatures/master"', '"javascript:alert(1)"'),
+        '"https://cache.media.education.gouv.fr/file/SP4-MESRI-26-5-2022/12/0/spe617_annexe3_1426120.pdf"',
+        '"javascript:alert(1)"'),
         encoding="utf-8")
     with pytest.raises(KnowledgeError) as exc:
         load_knowledge_base(kdir)

@@ -48,7 +48,7 @@ from bot.text import fold
 bp = Blueprint("entries", __name__, url_prefix="/entries")
 
 # Fields of the form, in its order: an error about another field is shown at the top.
-FORM_FIELDS = ("id", "title", "formation", "topic", "parcours", "answer", "sources", "questions", "keywords",
+FORM_FIELDS = ("id", "title", "formation", "topic", "parcours", "short", "answer", "sources", "questions", "keywords",
                "reviewed", "expires")
 MAX_QUERY = 200
 

@@ -145,7 +145,8 @@ def values_from_data(data: dict) -> dict:
                         "author": str(s.get("author") or "")})
     return {"id": str(data.get("id") or ""), "title": str(data.get("title") or ""),
             "formation": str(data.get("formation") or ""), "topic": str(data.get("topic") or ""),
-            "parcours": str(data.get("parcours") or ""), "answer": str(data.get("answer") or ""),
+            "parcours": str(data.get("parcours") or ""), "short": str(data.get("short") or ""),
+            "answer": str(data.get("answer") or ""),
             "questions": "\n".join(str(q) for q in data.get("questions") or []),
             "keywords": "\n".join(str(k) for k in data.get("keywords") or []),
             "reviewed": str(data.get("reviewed") or ""), "expires": str(data.get("expires") or ""),
@@ -154,7 +155,7 @@ def values_from_data(data: dict) -> dict:
 
 def values_from_form(form) -> dict:
     """What was typed, as it was typed (shown again when the entry is refused)."""
-    names = ("id", "title", "formation", "topic", "parcours", "answer", "questions", "keywords",
+    names = ("id", "title", "formation", "topic", "parcours", "short", "answer", "questions", "keywords",
              "reviewed", "expires")
     values = {n: (form.get(n) or "").replace("\r\n", "\n") for n in names}
     rows = zip(form.getlist("source_doc"), form.getlist("source_section"), form.getlist("source_author"))
@@ -174,7 +175,7 @@ def data_from_values(values: dict, original: dict, m: Meta) -> tuple[dict, dict[
     are kept from `original`, and so is a source written as before (e.g. with an alias)."""
     errors: dict[str, list[str]] = {}
     data = dict(original)
-    for name in ("title", "formation", "topic", "parcours", "reviewed", "expires"):
+    for name in ("title", "formation", "topic", "parcours", "short", "reviewed", "expires"):
         data[name] = " ".join(values[name].split())
     data["answer"] = values["answer"].strip()
     data["questions"] = _lines(values["questions"])

@@ -22,7 +22,7 @@ from typing import Any, Optional
 import yaml
 
 # The order of the fields in a new entry, and where a field added to an entry goes.
-FIELD_ORDER = ("id", "status", "formation", "topic", "parcours", "title", "answer", "sources", "questions",
+FIELD_ORDER = ("id", "status", "formation", "topic", "parcours", "title", "short", "answer", "sources", "questions",
                "keywords", "reviewed", "expires")
 REQUIRED_KEYS = ("id", "formation", "topic", "title", "answer", "sources")  # kept even when empty
 DATE_KEYS = ("reviewed", "expires")

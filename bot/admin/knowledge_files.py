@@ -37,7 +37,9 @@ DRAFT = "brouillon"
 # The form field a validation message is about, by message key (otherwise its `field`/`name`).
 _FIELD_OF = {"bad_id": "id", "duplicate_id": "id", "unknown_formation": "formation", "unknown_topic": "topic",
              "unknown_parcours": "parcours", "unknown_source": "sources", "missing_author": "sources",
-             "no_sources": "sources", "too_long": "answer", "duplicate_question": "questions",
+             "no_sources": "sources", "too_long": "answer", "missing_short": "short", "short_too_long": "short",
+             "short_not_alone": "short", "long_answer": "answer", "long_sentence": "answer",
+             "unexplained_acronym": "answer", "duplicate_question": "questions",
              "missing_reviewed": "reviewed", "future_review": "reviewed", "expired": "expires",
              "bad_status": "status"}
 

@@ -239,7 +239,7 @@ def _entry_link(entry_id: str) -> Optional[str]:
 
 # --- a new entry from a question ---------------------------------------------------------------
 SERVICE_SOURCE = "service-admissions"
-ENTRY_FIELDS = ("question", "formation", "topic", "title", "answer", "source", "author", "section", "id")
+ENTRY_FIELDS = ("question", "formation", "topic", "title", "short", "answer", "source", "author", "section", "id")
 
 
 def new_entry_id(kdir, formation: str, topic: str, title: str) -> str:
@@ -257,7 +257,8 @@ def _prefill(kb: KnowledgeBase, text: str) -> dict:
     formation, entry = nearest(kb, text)
     title = text[:1].upper() + text[1:]
     return {"question": text, "formation": formation or "", "topic": entry.topic if entry else "",
-            "title": title, "answer": "", "source": SERVICE_SOURCE, "author": g.account.name, "section": "", "id": ""}
+            "title": title, "short": "", "answer": "", "source": SERVICE_SOURCE, "author": g.account.name,
+            "section": "", "id": ""}
 
 
 def _entry_data(kb: KnowledgeBase, form: dict) -> dict:
@@ -268,13 +269,15 @@ def _entry_data(kb: KnowledgeBase, form: dict) -> dict:
     if form["section"]:
         ref["section"] = form["section"]
     entry_id = form["id"] or new_entry_id(settings().knowledge_dir, form["formation"], form["topic"], form["title"])
+    short = {"short": " ".join(form["short"].split())} if form["short"].strip() else {}
     return {"id": entry_id, "formation": form["formation"], "topic": form["topic"], "title": form["title"],
-            "answer": form["answer"], "sources": [ref], "questions": [form["question"]] if form["question"] else [],
+            **short, "answer": form["answer"], "sources": [ref],
+            "questions": [form["question"]] if form["question"] else [],
             "reviewed": date.today().isoformat()}
 
 
 # Validation messages about an entry field, shown next to the form field that sets it.
-_FIELD_FOR = {"formation": "formation", "topic": "topic", "title": "title", "answer": "answer",
+_FIELD_FOR = {"formation": "formation", "topic": "topic", "title": "title", "short": "short", "answer": "answer",
               "sources": "source", "questions": "question", "id": "id"}
 
 

@@ -18,6 +18,8 @@ from bot.text import fold
 
 ID_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+){1,3}$")
 MAX_ANSWER_CHARS = 1500
+# The short answer a visitor sees first (`short:`): required when the answer is longer than this.
+MAX_SHORT_CHARS = 220
 REQUIRED = ("id", "formation", "topic", "title", "answer", "sources")
 REVIEW_MAX_AGE = timedelta(days=365)  # "not reviewed for 12 months"
 ERROR, EXPIRED, WARNING = "error", "expired", "warning"
@@ -110,6 +112,7 @@ def check_entry(raw: Any, path: Path, ctx: dict, out: Collector, today: date) ->
     answer = str(raw["answer"]).strip()
     if len(answer) > MAX_ANSWER_CHARS:
         out.add(path, line_of(raw, "answer"), eid, "too_long", length=len(answer), limit=MAX_ANSWER_CHARS)
+    short = _short(raw, answer, path, eid, out)
     refs = _sources(raw, path, eid, ctx, out)
     reviewed, expires = _dates(raw, path, eid, out, today)
     questions, keywords = raw.get("questions") or (), raw.get("keywords") or ()
@@ -126,7 +129,23 @@ def check_entry(raw: Any, path: Path, ctx: dict, out: Collector, today: date) ->
                  questions=tuple(str(q).strip() for q in questions if str(q).strip()),
                  keywords=tuple(str(k).strip() for k in keywords if str(k).strip()),
                  parcours=raw.get("parcours") or None, file=str(path), line=line,
-                 reviewed=reviewed, expires=expires)
+                 reviewed=reviewed, expires=expires, short=short)
+
+
+def _short(raw: dict, answer: str, path: Path, eid: str, out: Collector) -> str:
+    """The entry's short answer: required for an answer longer than MAX_SHORT_CHARS, at most
+    that long, and able to stand alone (not a heading such as "Voici les conditions :")."""
+    short = " ".join(str(raw.get("short") or "").split())
+    where = line_of(raw, "short")
+    if not short:
+        if len(answer) > MAX_SHORT_CHARS:
+            out.add(path, where, eid, "missing_short", length=len(answer), limit=MAX_SHORT_CHARS)
+        return ""
+    if len(short) > MAX_SHORT_CHARS:
+        out.add(path, where, eid, "short_too_long", length=len(short), limit=MAX_SHORT_CHARS)
+    if short.rstrip().endswith(":") or len(short.split()) < 4:
+        out.add(path, where, eid, "short_not_alone", value=short)
+    return short
 
 
 def _sources(raw: dict, path: Path, eid: str, ctx: dict, out: Collector) -> list[SourceRef]:

@@ -26,7 +26,8 @@ from bot.kb.checks import (
     check_suggestions,
     cross_checks,
 )
-from bot.kb.model import Entry, Formation, KnowledgeBase, Parcours, SourceDoc, Topic
+from bot.kb.model import Entry, Formation, KnowledgeBase, OtherMention, Parcours, SourceDoc, Topic
+from bot.kb.readability import build_readability, check_readability
 from bot.kb.rules import build_rules
 from bot.text import fold
 
@@ -147,6 +148,7 @@ def _meta(root: Path, out: Collector):
     parcours = {p["id"]: Parcours(p["id"], p["label"], tuple(p.get("aliases", ())))
                 for p in _list(fdoc, "parcours", form_path, out) if _fields(p, form_path, out, "id", "label")}
     others = tuple(str(n) for n in (fdoc if isinstance(fdoc, dict) else {}).get("other_formations") or ())
+    mentions = _other_mentions(fdoc, sources, form_path, out)
     tdoc = _read_yaml(topic_path, out)
     tdoc = tdoc if isinstance(tdoc, dict) else {}
     if tdoc and not isinstance(tdoc.get("topics"), dict):
@@ -154,13 +156,30 @@ def _meta(root: Path, out: Collector):
     topics = {str(tid): Topic(str(tid), t["label"], bool(t.get("needs_formation", True)), tuple(t.get("related", ())))
               for tid, t in (tdoc.get("topics") if isinstance(tdoc.get("topics"), dict) else {}).items()
               if not str(tid).startswith("__") and _fields(t, topic_path, out, "label")}
-    return sources, aliases, formations, parcours, topics, others
+    return sources, aliases, formations, parcours, topics, (others, mentions)
+
+
+def _other_mentions(fdoc: Any, sources: dict[str, SourceDoc], path: Path, out: Collector) -> tuple:
+    """What a source says of a formation it does not cover (the BUT guide's "plan B" licences)."""
+    found = []
+    if not isinstance(fdoc, dict) or "other_mentions" not in fdoc:
+        return ()
+    for m in _list(fdoc, "other_mentions", path, out):
+        if not _fields(m, path, out, "names", "text", "source"):
+            continue
+        if m["source"] not in sources:
+            out.add(path, m.get("__line__", 0), "", "unknown_source", value=m["source"],
+                    allowed=", ".join(sorted(sources)))
+            continue
+        found.append(OtherMention(tuple(str(n) for n in m["names"]), " ".join(str(m["text"]).split()),
+                                  str(m["source"]), str(m.get("section") or "")))
+    return tuple(found)
 
 
 def knowledge_files(root: Path) -> list[Path]:
     """Every file whose change alters the knowledge base (used for versioning and reload)."""
     return [root / "sources.yml", root / "formations.yml", root / "topics.yml", root / "rules.yml",
-            root / "eligibility.yml",
+            root / "eligibility.yml", root / "readability.yml",
             *sorted((root / "entries").glob("**/*.yml"))]
 
 
@@ -200,7 +219,7 @@ def check_knowledge(root: Path | str, today: Optional[date] = None,
     root, today = Path(root), today or date.today()
     overrides = {root / name: text for name, text in (texts or {}).items()}
     out = Collector(root, overrides)
-    sources, aliases, formations, parcours, topics, others = _meta(root, out)
+    sources, aliases, formations, parcours, topics, (others, mentions) = _meta(root, out)
     rules_path = root / "rules.yml"
     rules = build_rules(_read_yaml(rules_path, out), set(topics), set(formations),
                         lambda key, **kw: out.add(rules_path, 0, "", key, **kw))
@@ -230,6 +249,10 @@ def check_knowledge(root: Path | str, today: Optional[date] = None,
                     drafts.add(entry.id)
                 question_lines[(entry.file, entry.line)] = (raw.get("__items__") or {}).get("questions") or []
     cross_checks(entries, question_lines, out)
+    read_path = root / "readability.yml"
+    readability = build_readability(_read_yaml(read_path, out) if read_path.is_file() else None,
+                                    lambda key, **kw: out.add(read_path, 0, "", key, WARNING, **kw))
+    check_readability(entries, readability, out)
     known = {e.id for e in entries if e.id not in drafts}
     for ref in (eligibility.conditions_entry, eligibility.dispenses_entry) if eligibility else ():
         if ref not in known:
@@ -244,7 +267,7 @@ def check_knowledge(root: Path | str, today: Optional[date] = None,
         digest.update(overrides[f].encode() if f in overrides else f.read_bytes())
     kb = KnowledgeBase(formations=formations, parcours=parcours, topics=topics, sources=sources,
                        entries=tuple(e for e in entries if e.id not in expired and e.id not in drafts),
-                       version=digest.hexdigest()[:12], other_formations=others,
+                       version=digest.hexdigest()[:12], other_formations=others, other_mentions=mentions,
                        warnings=tuple(warnings), expired=tuple(out.of(EXPIRED)), rules=rules,
                        eligibility=eligibility)
     return CheckReport(errors, warnings, kb, problems, tuple(sorted(drafts)))

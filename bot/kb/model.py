@@ -53,6 +53,15 @@ class Parcours:
 
 
 @dataclass(frozen=True)
+class OtherMention:
+    """What a source says of a formation the assistant does not cover (knowledge/formations.yml)."""
+    names: tuple[str, ...]
+    text: str
+    source: str
+    section: str = ""
+
+
+@dataclass(frozen=True)
 class Topic:
     id: str
     label: str
@@ -75,6 +84,18 @@ class Entry:
     line: int = 0
     reviewed: Optional[date] = None
     expires: Optional[date] = None
+    # What a visitor sees first: one or two sentences holding the fact asked (empty when the whole
+    # answer is that short already). The full `answer` is the detail, sent when asked.
+    short: str = ""
+
+    @property
+    def first(self) -> str:
+        """The text sent first: the short answer, or the answer when it has none."""
+        return self.short or self.answer
+
+    @property
+    def has_detail(self) -> bool:
+        return bool(self.short) and self.short != self.answer
 
 
 @dataclass
@@ -88,6 +109,7 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     version: str = ""
     other_formations: tuple[str, ...] = ()
+    other_mentions: tuple[OtherMention, ...] = ()
     # Non-blocking findings of the validation: review warnings, and expired entries left out.
     warnings: tuple[str, ...] = ()
     expired: tuple[str, ...] = ()

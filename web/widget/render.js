@@ -73,9 +73,32 @@
       return S.at.replace("{h}", String(d.getHours())).replace("{m}", ("0" + d.getMinutes()).slice(-2));
     }
 
-    function choices(entry) {
+    // The full answer (custom.detail) of a short answer, folded under "Voir le détail": the
+    // message's text holds both, the visitor reads the short answer first.
+    function detail(entry, text) {
+      var box = el("div", "aw-detail");
+      var id = "aw-detail-" + String(entry.id || D.uid());
+      var body = el("div", "aw-detail-body", null, { id: id });
+      block(body, text);
+      var toggle = button("aw-detail-toggle", entry.open ? S.detailHide : S.detailShow);
+      toggle.setAttribute("aria-expanded", entry.open ? "true" : "false");
+      toggle.setAttribute("aria-controls", id);
+      body.hidden = !entry.open;
+      toggle.addEventListener("click", function () {
+        entry.open = !entry.open;
+        body.hidden = !entry.open;
+        toggle.setAttribute("aria-expanded", entry.open ? "true" : "false");
+        toggle.textContent = entry.open ? S.detailHide : S.detailShow;
+        app.save();
+      });
+      box.appendChild(toggle);
+      box.appendChild(body);
+      return box;
+    }
+
+    function choices(entry, buttons) {
       var group = el("div", "aw-buttons", null, { role: "group", "aria-label": S.choices });
-      entry.buttons.forEach(function (b) {
+      buttons.forEach(function (b) {
         var btn = button("aw-choice", b.title);
         btn.disabled = !!entry.used;
         btn.addEventListener("click", function () {
@@ -97,8 +120,10 @@
       var item = el("div", "aw-msg aw-" + who + (entry.notice ? " aw-notice" : ""));
       var bubble = el("div", "aw-bubble");
       bubble.appendChild(el("span", "aw-sr", who === "user" ? S.you : S.bot));
-      var paras = String(entry.text || "").split(/\n\s*\n/);
       var custom = entry.custom && typeof entry.custom === "object" ? entry.custom : null;
+      var folded = !!(custom && typeof custom.short === "string" && custom.short.trim() &&
+                      typeof custom.detail === "string" && custom.detail.trim());
+      var paras = String(folded ? custom.short : entry.text || "").split(/\n\s*\n/);
       var hasSources = custom && Array.isArray(custom.sources) && custom.sources.length > 0;
       // Knowledge answers end with a plain "Source : …" paragraph (domain.yml); the custom
       // payload says the same with links, so show that one instead.
@@ -114,8 +139,9 @@
         t.setAttribute("datetime", new Date(entry.time).toISOString());
         item.appendChild(t);
       }
+      if (folded) { item.appendChild(detail(entry, custom.detail)); }
       if (hasSources) { item.appendChild(sources(custom.sources)); }
-      if (Array.isArray(entry.buttons) && entry.buttons.length) { item.appendChild(choices(entry)); }
+      if (Array.isArray(entry.buttons) && entry.buttons.length) { item.appendChild(choices(entry, entry.buttons)); }
       if (custom && typeof custom.kb_id === "string" && custom.kb_id && entry.id) {
         item.appendChild(app.feedback.rating(entry));
       }

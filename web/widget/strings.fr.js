@@ -18,6 +18,8 @@ window.AdmissionsChatStrings = {
   at: "à {h} h {m}",
   typing: "L'assistant écrit…",
   choices: "Choix proposés",
+  detailShow: "Voir le détail",
+  detailHide: "Masquer le détail",
   suggestions: "Questions fréquentes",
   source: "Source :",
   sources: "Sources :",
