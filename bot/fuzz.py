@@ -177,7 +177,9 @@ class FuzzReport:
         lines = [f"{'category':<22} {'sent':>6}  statuses"]
         for cat in sorted(per_cat):
             c = per_cat[cat]
-            lines.append(f"{cat:<22} {sum(c.values()):>6}  " + ", ".join(f"{k}: {v}" for k, v in sorted(c.items(), key=lambda kv: str(kv[0]))))
+            # Statuses are numbers (200, 413) or names ("closed-413", "ERROR"): sorted as text.
+            statuses = sorted(c.items(), key=lambda kv: str(kv[0]))
+            lines.append(f"{cat:<22} {sum(c.values()):>6}  " + ", ".join(f"{k}: {v}" for k, v in statuses))
         total = sum(self.counts.values())
         lat = sorted(self.latencies)
         if lat:
