@@ -31,7 +31,6 @@ from typing import Mapping, Optional
 
 from bot.eligibility import asks_dispenses, asks_eligibility, assess_access, assess_dispenses, describe, read_profile
 from bot.kb.model import GENERAL, Entry, KnowledgeBase
-from bot.other_mentions import other_mention
 from bot.policy_types import AWAITING, Decision, State, Turn
 from bot.ranking import EntryRanker, formations_by_words, keep_typed
 from bot.text import content_tokens, tokens
@@ -114,17 +113,17 @@ class Answerer:
                 found = self._search(text, formations, state, ranker)
                 if found.kind == "answer" and found.scores and found.scores[0][1] >= CLEAR_MATCH:
                     return found
-                if turn.other_formation and not formations and not turn.parcours:
-                    return Decision("other_formation", formation=state.formation, parcours=state.parcours,
-                                    text=other_mention(kb, turn.text))
+                uncovered = self._uncovered(turn, state, formations)
+                if uncovered:
+                    return uncovered
                 if turn.sure_formation and formations:
                     # "les langues étrangères pour le BUT CS ?": about a formation covered, but not
                     # in its documents: say so and where to ask, rather than "not my subject".
                     return Decision("no_info", no_info=formations[:1], formation=formations[0], parcours=parcours)
                 return Decision("decline", formation=current, parcours=parcours)
-        if turn.other_formation and not formations and not turn.parcours:
-            return Decision("other_formation", formation=state.formation, parcours=state.parcours,
-                            text=other_mention(kb, turn.text))
+        uncovered = self._uncovered(turn, state, formations)
+        if uncovered:
+            return uncovered
         topic, text, priors = self._topic(intent, ranking, turn, state, text, formations)
         if text != ranker.text:
             ranker = EntryRanker(kb, text)
@@ -156,6 +155,14 @@ class Answerer:
             return Decision("courtesy", text=NO_DETAIL, formation=state.formation, parcours=state.parcours)
         return Decision("answer", entries, topic=entries[0].topic, formation=state.formation,
                         parcours=state.parcours, question=state.question, confidence=1.0, detail=True)
+
+    def _uncovered(self, turn: Turn, state: State, formations: list[str]) -> Optional[Decision]:
+        """A formation the assistant does not cover is named alone (its message in `question`,
+        where bot.replies finds what a source says of it)."""
+        if turn.other_formation and not formations and not turn.parcours:
+            return Decision("other_formation", formation=state.formation, parcours=state.parcours,
+                            question=turn.text)
+        return None
 
     def _chosen_entry(self, turn: Turn, state: State) -> Optional[Decision]:
         e = self.kb.get(turn.kb_id) if turn.kb_id else None

@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, ContextManager, Optional
 
+from bot import slots as slot_names
 from bot.config import ROOT, Settings, load_settings
 
 MODEL_NAME = "assistant"
@@ -213,9 +214,7 @@ def warm_up(s: Settings, token: str) -> None:
 
     Goes through the NLU parse endpoint and the action webhook, which keep no conversation.
     """
-    slots = {"formation": None, "parcours": None, "topic": None, "question": None, "pending": None,
-             "profile": None, "answered": None}
-    tracker = {"sender_id": "warm-up", "slots": slots, "events": [], "paused": False,
+    tracker = {"sender_id": "warm-up", "slots": dict.fromkeys(slot_names.ALL), "events": [], "paused": False,
                "latest_message": {"text": "durée du DEIS", "intent": {"name": "ask_duree", "confidence": 1.0},
                                   "intent_ranking": [], "entities": []},
                "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from bot.kb.model import Entry, KnowledgeBase
+from bot.other_mentions import other_mention
 from bot.policy_types import Decision
 
 FORMATION_ORDER = ("but_cs", "master_cmc", "deis")
@@ -75,8 +76,8 @@ def replies_for(kb: KnowledgeBase, d: Decision) -> list[Reply]:
         out.append(Reply("utter_out_of_scope"))
     elif d.kind == "other_formation":
         out.append(Reply("utter_other_formation"))
-        mention = next((m for m in kb.other_mentions if m.text == d.text and m.source in kb.sources), None)
-        if mention:  # a source mentions it without covering it: say what, and where (no kb_id)
+        mention = other_mention(kb, d.question or "")
+        if mention and mention.source in kb.sources:  # a source mentions it: say what, and where (no kb_id)
             out.append(Reply("utter_other_formation_mention",
                              {"mention": mention.text, "mention_source": kb.sources[mention.source].title}))
     return out or [Reply("utter_dont_know")]

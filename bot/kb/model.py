@@ -89,11 +89,6 @@ class Entry:
     short: str = ""
 
     @property
-    def first(self) -> str:
-        """The text sent first: the short answer, or the answer when it has none."""
-        return self.short or self.answer
-
-    @property
     def has_detail(self) -> bool:
         return bool(self.short) and self.short != self.answer
 

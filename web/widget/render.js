@@ -96,9 +96,9 @@
       return box;
     }
 
-    function choices(entry, buttons) {
+    function choices(entry) {
       var group = el("div", "aw-buttons", null, { role: "group", "aria-label": S.choices });
-      buttons.forEach(function (b) {
+      entry.buttons.forEach(function (b) {
         var btn = button("aw-choice", b.title);
         btn.disabled = !!entry.used;
         btn.addEventListener("click", function () {
@@ -141,7 +141,7 @@
       }
       if (folded) { item.appendChild(detail(entry, custom.detail)); }
       if (hasSources) { item.appendChild(sources(custom.sources)); }
-      if (Array.isArray(entry.buttons) && entry.buttons.length) { item.appendChild(choices(entry, entry.buttons)); }
+      if (Array.isArray(entry.buttons) && entry.buttons.length) { item.appendChild(choices(entry)); }
       if (custom && typeof custom.kb_id === "string" && custom.kb_id && entry.id) {
         item.appendChild(app.feedback.rating(entry));
       }
