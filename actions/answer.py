@@ -11,9 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeMixin
 from bot import slots
-from bot.answering import Answerer
 from bot.eligibility import read_profile
-from bot.lexicon import topic_words
+from bot.lexicon import answerer_for
 from bot.policy_types import Decision, State
 from bot.replies import replies_for
 from bot.turns import read_state, read_turn
@@ -35,7 +34,7 @@ class ActionAnswer(KnowledgeMixin, Action):
             # "bonjour, je suis éducatrice" or "bonjour, le DEIS ?": the greeting, then the rest.
             if not turn.formations and not turn.parcours and not read_profile(kb.eligibility, turn.text):
                 return []
-        decision = Answerer(kb, topic_words(kb)).decide(turn, state)
+        decision = answerer_for(kb).decide(turn, state)
         logger.info("decision kind=%s topic=%s formation=%s entries=%s kb=%s", decision.kind,
                     decision.topic, decision.formation, [e.id for e in decision.entries], kb.version)
         for reply in replies_for(kb, decision):

@@ -4,18 +4,21 @@ Input: the message, its NLU result (intent ranking, entities) and the conversati
 (formation, parcours, last topic and question, pending clarification). Output: a `Decision`
 that `bot.replies` turns into messages. Pure (no disk, no network), so tests drive it directly.
 
-`Answerer.decide` runs these steps in order; the first that decides ends the turn:
+`Answerer.decide` first reads the NLU's result with the linear models (`second_opinion`,
+bot.nlu_models): DIET's topic probabilities averaged with the topic model's, and the one refusal
+rule: a message whose in-domain score is under `IN_DOMAIN_MIN` is out of scope, one above it a
+question, whatever DIET's intent. Then these steps run in order; the first that decides ends the turn:
 0. `_detail_asked`     "plus de détails", or the "Voir le détail" button: the full answer of
                        the entries last given (or of the entry the button names);
 1. `_chosen_entry`     a "Vouliez-vous dire…" button names the entry;
 2. courtesy            thanks, greetings, goodbyes only: their fixed reply (rules.yml), never facts;
 3. `_profile_question` the visitor's profile (bot.eligibility): "can I apply to the DEIS?" …;
-4. `_origin_destination` "après le BUT, le DEIS ?": the origin's further studies and the
+4. `origin_destination` "après le BUT, le DEIS ?": the origin's further studies and the
                        destination's admission conditions;
-5. `_off_topic`        the NLU says out of scope: decline, unless it hesitates about a named
-                       formation, the message is a short follow-up ("et de théorie ?"), or it
-                       is word for word an example question of an entry (`_listed_question`);
-                       a covered formation named for sure gets "not in my documents" instead;
+5. `_off_topic`        out of scope: decline, unless the message is a short follow-up ("et de
+                       théorie ?") or word for word an example question of an entry
+                       (`_listed_question`); a covered formation named for sure gets "not in
+                       my documents" instead;
 6. other formation     a formation the assistant does not cover is named alone (with what a
                        source says of it, bot.other_mentions);
 7. `_topic`            the topic asked (the NLU's, the pending one for "et pour le master ?",
@@ -31,6 +34,8 @@ from typing import Mapping, Optional
 
 from bot.eligibility import asks_dispenses, asks_eligibility, assess_access, assess_dispenses, describe, read_profile
 from bot.kb.model import GENERAL, Entry, KnowledgeBase
+from bot.nlu_models import DomainModel, TopicModel, second_opinion
+from bot.origin_destination import origin_destination
 from bot.policy_types import AWAITING, Decision, State, Turn
 from bot.ranking import EntryRanker, formations_by_words, keep_typed
 from bot.text import content_tokens, tokens
@@ -42,12 +47,11 @@ MIN_ANSWER_SIM = 0.05  # an off-topic answer sharing almost no words with the qu
 SEARCH_ANSWER = 0.3    # fallback search: answer directly from this similarity
 SEARCH_SUGGEST = 0.18  # fallback search: offer "did you mean" buttons from this similarity
 FOLLOW_UP_WORDS = 4    # a fallback message this short continues the current subject
-OOS_CONF = 0.6         # "out of scope" below this confidence may be overruled ...
-OOS_RUNNER_UP = 0.2    # ... by a question topic at least this likely
-CLEAR_MATCH = 0.7      # ... or by an entry this similar: a staff entry added since the last training
+CLEAR_MATCH = 0.7      # out of scope, but an entry this similar: a staff entry added since the last training
 SIM_OFF_TOPIC = 0.7    # when the formation has nothing on the topic at all
 COMPARISON_SIM = 0.2   # several formations named: a comparison entry this similar answers
 MAX_FORMATIONS = 3
+NAMED_TOPIC_CONF = 0.9  # a message that is only a name keeps a topic the NLU is this sure of
 DETAIL_INTENT = "ask_detail"  # "plus de détails", "tu peux développer ?"
 NO_DETAIL = "utter_no_detail"  # asked for details before any answer
 
@@ -60,13 +64,17 @@ class Answerer:
     """The policy over one knowledge base. `topic_words`: each topic's own words in the NLU
     training data (bot.lexicon), read by the caller: the policy reads no file."""
 
-    def __init__(self, kb: KnowledgeBase, topic_words: Optional[Mapping[str, frozenset[str]]] = None):
+    def __init__(self, kb: KnowledgeBase, topic_words: Optional[Mapping[str, frozenset[str]]] = None,
+                 topic_model: Optional[TopicModel] = None, domain_model: Optional[DomainModel] = None):
         self.kb = kb
         self.rules = kb.rules
         self.topic_words = topic_words or {}
+        self.topic_model = topic_model
+        self.domain_model = domain_model
 
     def decide(self, turn: Turn, state: State) -> Decision:
         kb = self.kb
+        turn = second_opinion(turn, self.topic_model, self.domain_model)
         detail = self._detail_asked(turn, state)
         if detail:
             return detail
@@ -97,15 +105,16 @@ class Answerer:
         kb = self.kb
         text = words = self._words_compared(turn)
         ranker = EntryRanker(kb, text)
-        origin = self._origin_destination(turn, ranker)
+        origin = origin_destination(kb, turn, ranker)
         if origin:
             return origin
         ranking = {k: v for k, v in turn.ranking.items() if k != "nlu_fallback"}
         intent = turn.intent
-        if (formations or turn.parcours) and turn.names_only and intent not in ("greet",):
+        if (formations or turn.parcours) and turn.names_only and intent not in ("greet",) \
+                and not self._names_a_topic(turn, state):
             intent = "inform_formation"
         if intent == "out_of_scope":
-            intent = self._off_topic(turn, state, ranking)
+            intent = self._off_topic(turn, state)
             if intent is None:
                 listed = self._listed_question(turn, state, formations)
                 if listed:
@@ -226,46 +235,17 @@ class Answerer:
         query = turn.query if turn.query is not None else turn.text
         asks_meaning = set(tokens(turn.text)) & self.rules.meaning_words
         if asks_meaning and len(content_tokens(query)) <= 3 and not turn.names_only:
+            if turn.parcours and turn.formations:
+                # "VTD en BUT CS, ça veut dire quoi ?": the parcours is asked, not "CS".
+                return f"{self.kb.parcours[turn.parcours].aliases[0]} {query}"
             return turn.text  # "Que signifie DEIS ?", "VTD ça veut dire quoi ?"
         return query
 
-    def _origin_destination(self, turn: Turn, ranker: EntryRanker) -> Optional[Decision]:
-        """Two formations named, one as where the visitor comes from: answer both halves."""
-        named = [(f, before) for f, before in turn.named if f in self.kb.formations]
-        if len({f for f, _ in named}) != 2 or not self.rules.origin_topic:
-            return None
-        words = tokens(turn.text)
-        origins = [f for f, before in named if set(before.split()) & self.rules.origin_before_name]
-        if not origins and set(words[-3:]) & self.rules.origin_after_destination:
-            origins = [named[-1][0]]  # "le DEIS après le master ?" has its marker before the name
-        if len(set(origins)) != 1:
-            return None
-        origin = origins[0]
-        destination = next(f for f, _ in named if f != origin)
-        entries, missing = [], []
-        for formation, topics in ((origin, (self.rules.origin_topic,)), (destination, self.rules.destination_topics)):
-            priors = {t: 1.0 for t in topics}
-            ranked = [r for r in ranker.rank(formation, priors, None) if r.entry.topic in topics]
-            if ranked:
-                entries.append(ranked[0].entry)
-            elif formation == origin:
-                missing.append(origin)  # "the master's page says nothing of further studies"
-        if not entries:
-            return None
-        topic = self.rules.origin_topic if missing else entries[-1].topic
-        return Decision("answer", entries, missing, topic=topic, formation=destination,
-                        question=turn.query or turn.text, confidence=1.0)
-
-    def _off_topic(self, turn: Turn, state: State, ranking: dict[str, float]) -> Optional[str]:
-        """The intent to use for a message the NLU thinks out of scope, or None to decline."""
+    def _off_topic(self, turn: Turn, state: State) -> Optional[str]:
+        """The intent to use for a message read as out of scope, or None to decline."""
         if state.topic and self.rules.is_follow_up(turn.text):
             return "nlu_fallback"  # "et de théorie ?": the current subject goes on
-        runner_up = max(((k, v) for k, v in ranking.items() if topic_of(k)), key=lambda kv: kv[1],
-                        default=(None, 0.0))
-        if ranking.get("out_of_scope", 1.0) >= OOS_CONF or runner_up[1] < OOS_RUNNER_UP \
-                or not turn.sure_formation:
-            return None
-        return runner_up[0]  # a hesitant "out of scope" about a named formation
+        return None
 
     def _topic(self, intent: Optional[str], ranking: dict[str, float], turn: Turn, state: State,
                text: str, formations: list[str]) -> tuple[Optional[str], str, dict[str, float]]:
@@ -363,6 +343,12 @@ class Answerer:
         return decision
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _names_a_topic(self, turn: Turn, state: State) -> bool:
+        """"C'est quoi un ingénieur social ?": only a name, but the NLU is sure of a topic (the
+        job, not the diploma) and no earlier question is waiting to be asked again."""
+        return bool(topic_of(turn.intent)) and not state.topic \
+            and turn.ranking.get(turn.intent or "", 0.0) >= NAMED_TOPIC_CONF
 
     def _unknown_places(self, places: list[str]) -> list[str]:
         vocab = self.kb.words | self.rules.known_places

@@ -145,8 +145,7 @@ def try_question(s: Settings, text: str, formation: Optional[str] = None,
                  kb: Optional[KnowledgeBase] = None) -> TryResult:
     """Ask the running NLU, then decide as the action server does on `kb` (by default the
     knowledge files as they are now). Raises TryError."""
-    from bot.answering import Answerer
-    from bot.lexicon import topic_words
+    from bot.lexicon import answerer_for
     from bot.policy_types import State
     from bot.turns import read_turn
 
@@ -171,7 +170,7 @@ def try_question(s: Settings, text: str, formation: Optional[str] = None,
     turn = read_turn(kb, parsed)
     if name == "greet" and not turn.formations and not turn.parcours:  # as action_answer does
         return _fixed(result, "utter_greet", responses["utter_greet"])
-    decision = Answerer(kb, topic_words(kb)).decide(turn, State(formation=formation))
+    decision = answerer_for(kb).decide(turn, State(formation=formation))
     result.kind, result.kind_label = decision.kind, STAFF.get(f"kind_{decision.kind}", decision.kind)
     given = {e.id for e in decision.entries}
     result.chosen = [(e.id, e.title, f"{_rel(e.file, s.knowledge_dir)}:{e.line}") for e in decision.entries]

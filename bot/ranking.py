@@ -27,6 +27,7 @@ MODEL_WEIGHT = 0.6     # the entry model's probability, added to the word simila
 PARCOURS_BONUS = 0.4
 OTHER_PARCOURS_PENALTY = 0.15
 CODE_BONUS = 0.4       # entries holding a code of the question ("S5", "420", "UF1.3")
+KEYWORD_BONUS = 0.2    # entries one of whose keywords the question names ("DF3"); dev set: +2 single
 TYPE_MARGIN = 0.5      # how far below the best entry one holding the asked value may rank
 # Implied formation: the best entry of one formation scores this much above the best entry of
 # every other formation, so the question is answered for it without asking which one.
@@ -51,9 +52,12 @@ class EntryRanker:
         sims = kb.ranker.scores(text)
         codes = {w for w in tokens(text) if any(c.isdigit() for c in w)}
         coded = {e.id for c in codes for e in kb.entries_by_word.get(c, ())}
+        named = {e.id for e in keyword_hits(kb.entries, text)}
         for i, e in enumerate(kb.entries):
             if e.id in coded:
                 sims[i] += CODE_BONUS / SIM_WEIGHT
+            if e.id in named:
+                sims[i] += KEYWORD_BONUS / SIM_WEIGHT
         self.sims = sims
         words = tokens(text)
         self._words = f" {' '.join(words)} "

@@ -84,10 +84,15 @@ def test_plain_greeting_sets_nothing(tiny_kb, tracker_factory):
 
 
 def test_suggestions_are_buttons_to_entries(tiny_kb, tracker_factory):
-    t = tracker_factory("prix", "nlu_fallback", ranking={"nlu_fallback": 0.45})
+    # The fallback intent comes on top of DIET's ranking, which still holds the topics (none sure).
+    t = tracker_factory("prix", "nlu_fallback",
+                        ranking={"nlu_fallback": 0.45, "ask_frais": 0.2, "ask_duree": 0.2, "ask_admission": 0.15})
     messages, _ = run(ActionAnswer(tiny_kb), t)
     responses = [m["response"] for m in messages]
-    assert responses in (["utter_did_you_mean"], ["utter_dont_know"], ["utter_kb_answer"])
+    # The search's buttons, its "don't know", or an answer (with "not in my documents" for the
+    # formations whose documents give no price) when the topic models agree on fees.
+    assert responses[0] in ("utter_did_you_mean", "utter_dont_know", "utter_kb_answer")
+    assert set(responses[1:]) <= {"utter_no_info"}
     if responses == ["utter_did_you_mean"]:
         assert all(b["payload"].startswith("/choose_entry") for b in messages[0]["buttons"])
 

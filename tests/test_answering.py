@@ -111,12 +111,18 @@ def test_elliptical_follow_up_keeps_the_subject(tiny_kb):
     assert [e.id for e in d.entries] == ["deis.frais.remise"]
 
 
-def test_confident_out_of_scope_declines_hesitant_one_is_overruled(tiny_kb):
+def test_out_of_scope_declines_unless_the_in_domain_score_says_a_question(tiny_kb):
+    from bot.nlu_models import DomainModel
     d = decide(tiny_kb, "écris-moi un poème sur le DEIS", "out_of_scope", formations=["deis"],
                ranking={"out_of_scope": 0.97, "ask_duree": 0.02})
     assert d.kind == "decline" and d.entries == []
-    d = decide(tiny_kb, "le DEIS s'étale sur combien de temps ?", "out_of_scope", formations=["deis"],
-               ranking={"out_of_scope": 0.55, "ask_duree": 0.4}, sure_formation=True)
+    turn = Turn(text="le DEIS s'étale sur combien de temps ?", intent="out_of_scope", formations=["deis"],
+                ranking={"out_of_scope": 0.55, "ask_duree": 0.4}, sure_formation=True)
+    assert Answerer(tiny_kb).decide(turn, State()).kind != "answer"  # no detector: DIET decides
+    detector = DomainModel({"ask_duree": ["combien de temps dure la formation ?", "ça dure combien de temps ?",
+                                          "la formation s'étale sur combien d'années ?"],
+                            "out_of_scope": ["écris-moi un poème", "quel temps fait-il ?", "raconte une blague"]})
+    d = Answerer(tiny_kb, domain_model=detector).decide(turn, State())
     assert [e.id for e in d.entries] == ["deis.duree.total"]
 
 

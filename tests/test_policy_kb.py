@@ -135,3 +135,21 @@ def test_off_topic_about_a_named_formation_is_not_in_the_documents_rather_than_r
     d = Answerer(kb).decide(turn(kb, "Faut-il parler chinois ?", "out_of_scope", [], ranking={"out_of_scope": 0.99}),
                             State())
     assert d.kind == "decline"
+
+
+def test_a_word_only_one_formations_entries_use_implies_it(kb):
+    # "UFR" and "rattaché" are in the master's entries only; the topic's own words (those of its
+    # hand-written NLU examples) do not count, and the entries' generated questions are not those.
+    from bot.lexicon import topic_words
+    d = Answerer(kb, topic_words(kb)).decide(turn(kb, "C'est rattaché à quelle UFR ?", "ask_lieu"), State())
+    assert d.kind == "answer" and d.formation == "master_cmc"
+    assert "ufr" not in topic_words(kb)["lieu"] or "rattache" not in topic_words(kb)["lieu"]
+    # A question every formation answers still asks which one is meant.
+    d = Answerer(kb, topic_words(kb)).decide(turn(kb, "ça dure combien de temps ?", "ask_duree"), State())
+    assert d.kind == "clarify"
+
+
+def test_a_term_an_entry_declares_as_keyword_prefers_that_entry(kb):
+    # "DF3" is named in the dispenses too; the entry that details the DF declares it.
+    d = Answerer(kb).decide(turn(kb, "Le DF3 du DEIS ?", "ask_programme", ["deis"]), State())
+    assert d.entries[0].id in ("deis.programme.unites", "deis.glossaire.df")

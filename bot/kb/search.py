@@ -55,7 +55,10 @@ def query_vector(vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np
     if not counts:
         return np.zeros(0, dtype=int), np.zeros(0)
     idx = np.fromiter(counts, dtype=int, count=len(counts))
-    values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * vectorizer.idf_[idx]
+    idf = getattr(vectorizer, "_idf_array", None)
+    if idf is None:  # sklearn rebuilds `idf_` from a sparse matrix at every access: keep it once
+        idf = vectorizer._idf_array = np.asarray(vectorizer.idf_)
+    values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * idf[idx]
     return idx, values / np.linalg.norm(values)
 
 
