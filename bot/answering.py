@@ -61,8 +61,9 @@ def topic_of(intent: Optional[str]) -> Optional[str]:
 
 
 class Answerer:
-    """The policy over one knowledge base. `topic_words`: each topic's own words in the NLU
-    training data (bot.lexicon), read by the caller: the policy reads no file."""
+    """The policy over one knowledge base. `topic_words` (each topic's own words in the NLU
+    training data) and the linear models (bot.nlu_models) come from bot.lexicon, read and
+    trained by the caller: the policy reads no file."""
 
     def __init__(self, kb: KnowledgeBase, topic_words: Optional[Mapping[str, frozenset[str]]] = None,
                  topic_model: Optional[TopicModel] = None, domain_model: Optional[DomainModel] = None):
