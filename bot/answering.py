@@ -209,6 +209,8 @@ class Answerer:
             return None
         deis = "deis" in formations or (not formations and state.formation == "deis")
         facts = {k: v for k, v in profile.items() if k not in (AWAITING, "experience_social")}
+        if not formations and not state.formation and "experience" in facts and asks_eligibility(rules, turn.text):
+            deis = True  # years of experience are a condition of the DEIS only, in the documents
         told = profile != {k: v for k, v in state.profile.items() if k != AWAITING}
         awaited = bool(state.profile.get(AWAITING)) and told
         dispenses = asks_dispenses(rules, turn.text)  # dispenses exist for the DEIS only

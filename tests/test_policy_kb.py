@@ -153,3 +153,13 @@ def test_a_term_an_entry_declares_as_keyword_prefers_that_entry(kb):
     # "DF3" is named in the dispenses too; the entry that details the DF declares it.
     d = Answerer(kb).decide(turn(kb, "Le DF3 du DEIS ?", "ask_programme", ["deis"]), State())
     assert d.entries[0].id in ("deis.programme.unites", "deis.glossaire.df")
+
+
+def test_years_of_experience_imply_the_deis_when_no_formation_is_named(kb):
+    # Only the DEIS's documents set conditions in years of experience: assessed for it, named.
+    text = "je suis éducatrice spécialisée diplômée d'État depuis 4 ans, est-ce que je peux candidater ?"
+    d = Answerer(kb).decide(turn(kb, text, "ask_prerequis"), State())
+    assert d.kind == "assessment" and d.formation == "deis" and "DEIS" in d.text
+    # Without experience stated, the formation is still asked for.
+    d = Answerer(kb).decide(turn(kb, "est-ce que je peux candidater ?", "ask_prerequis"), State())
+    assert d.kind == "clarify"
