@@ -149,7 +149,8 @@ def unanswered(turns: list[LoggedTurn]) -> list[tuple[str, LoggedTurn]]:
                 if not (i and CLARIFY in conv[i - 1].replies):  # "tant pis" after it is no question
                     out.append(("clarify", t))
             elif replies & DECLINE:  # refused as off-topic: often a subject the FAQ could cover
-                out.append(("decline", t))
+                if not (i and CLARIFY in conv[i - 1].replies):  # "bon tant pis" after it is no question
+                    out.append(("decline", t))
     return out
 
 

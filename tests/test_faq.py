@@ -193,12 +193,16 @@ def test_unanswered_messages_are_classified_and_grouped():
          LoggedTurn("b", "merci", 40, "thanks", [], ["utter_thanks"]),
          LoggedTurn("c", "blorp la licorne", 50, "nlu_fallback", [], ["action_answer", "utter_dont_know"]),
          LoggedTurn("d", "combien ça coûte ?", 60, "ask_frais", [], ["utter_ask_formation"]),
-         LoggedTurn("d", "le DEIS", 70, "inform_formation", ["formation"], ["action_answer"])]
+         LoggedTurn("d", "le DEIS", 70, "inform_formation", ["formation"], ["action_answer"]),
+         # "bon tant pis" refused after a clarification: the visitor gives up, no subject is asked.
+         LoggedTurn("e", "y a des stages ?", 80, "ask_stage", [], ["action_answer", "utter_ask_formation"]),
+         LoggedTurn("e", "bon tant pis", 90, "out_of_scope", [], ["action_answer", "utter_out_of_scope"])]
     found = unanswered(t)
     assert [(r, x.text) for r, x in found] == [("no_info", "il y a un parking ?"), ("no_info", "y a t il un parking"),
-                                              ("clarify", "combien ça coûte ?"), ("fallback", "blorp la licorne")]
+                                              ("clarify", "combien ça coûte ?"), ("fallback", "blorp la licorne"),
+                                              ("clarify", "y a des stages ?")]
     groups = group(found)
-    assert (groups[0].count, groups[0].reason) == (2, "no_info") and len(groups) == 3
+    assert (groups[0].count, groups[0].reason) == (2, "no_info") and len(groups) == 4
     assert [g.count for g in group([("decline", LoggedTurn("x", q, 1, None, [])) for q in (
         "y a-t-il une cantine au master CMC ?", "est-ce qu'il y a une cantine pour le master ?",
         "la cantine du master cmc elle est bien ?", "poème sur la mer")], ignore={"master", "cmc"})] == [3, 1]
