@@ -27,11 +27,23 @@ from bot.text import tokens
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
-@lru_cache(maxsize=2)
-def _intent_words(nlu_dir: Path, pattern: str = "**/*.yml") -> dict[str, Counter]:
-    words: dict[str, Counter] = {}
-    for path in sorted(nlu_dir.glob(pattern)):
+@lru_cache(maxsize=1)
+def _nlu_blocks(nlu_dir: Path) -> tuple[tuple[bool, dict], ...]:
+    """Every block of the NLU training files, read once: (hand-written, block); the files
+    under data/nlu/generated/ are written from the knowledge base."""
+    out = []
+    for path in sorted(nlu_dir.glob("**/*.yml")):
+        handwritten = path.parent == nlu_dir
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []) or []:
+            out.append((handwritten, block))
+    return tuple(out)
+
+
+@lru_cache(maxsize=2)
+def _intent_words(nlu_dir: Path, handwritten: bool = False) -> dict[str, Counter]:
+    words: dict[str, Counter] = {}
+    for written, block in _nlu_blocks(nlu_dir):
+        if written or not handwritten:
             key = block.get("intent") or block.get("synonym") or ""
             words.setdefault(key, Counter()).update(tokens(str(block.get("examples", ""))))
     return words
@@ -45,7 +57,7 @@ def intent_words(intent: str, min_count: int = 1, nlu_dir: Path = ROOT / "data" 
                  handwritten: bool = False) -> frozenset[str]:
     """Words visitors use for an intent in the training data, at least `min_count` times;
     `handwritten`: only in the hand-written files, not in data/nlu/generated/."""
-    counts = _intent_words(nlu_dir, "*.yml" if handwritten else "**/*.yml").get(intent, Counter())
+    counts = _intent_words(nlu_dir, handwritten).get(intent, Counter())
     return frozenset(w for w, n in counts.items() if n >= min_count and not any(c.isdigit() for c in w))
 
 
@@ -63,7 +75,7 @@ _topic_cache: dict[str, dict[str, frozenset[str]]] = {}
 # A topic's own words: used at least twice in its hand-written examples. The generated examples
 # are the entries' questions, whose words are what tells one formation's entries from another's
 # ("UFR", "semestre"), not the topic's ("coûte"). Chosen on the dev set with its implied-formation
-# questions (tests/eval/implied.yml): 17 → 20 of 33 answered for the right formation, nothing lost.
+# questions (ids i001–i045 of tests/eval/single.yml): 17 → 20 of 33 answered for the right formation, nothing lost.
 TOPIC_WORD_MIN_COUNT = 2
 
 
@@ -80,12 +92,11 @@ def topic_words(kb: KnowledgeBase, nlu_dir: Path = ROOT / "data" / "nlu") -> dic
 def intent_examples(nlu_dir: Path = ROOT / "data" / "nlu") -> dict[str, tuple[str, ...]]:
     """Each intent's example messages in the NLU training data, annotations removed."""
     out: dict[str, list[str]] = {}
-    for path in sorted(nlu_dir.glob("**/*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []) or []:
-            if block.get("intent"):
-                lines = [ln.strip()[2:].strip() for ln in str(block.get("examples", "")).splitlines()
-                         if ln.strip().startswith("- ")]
-                out.setdefault(block["intent"], []).extend(_ANNOTATION.sub(r"\1", ln) for ln in lines)
+    for _, block in _nlu_blocks(nlu_dir):
+        if block.get("intent"):
+            lines = [ln.strip()[2:].strip() for ln in str(block.get("examples", "")).splitlines()
+                     if ln.strip().startswith("- ")]
+            out.setdefault(block["intent"], []).extend(_ANNOTATION.sub(r"\1", ln) for ln in lines)
     return {k: tuple(v) for k, v in out.items()}
 
 

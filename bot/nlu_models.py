@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 
-from bot.kb.search import _char_features, _stems, query_vector
+from bot.kb.search import _char_features, _stems, linear_scores
 from bot.policy_types import Turn
 
 TOPIC_PREFIX = "ask_"
@@ -48,8 +48,8 @@ IN_DOMAIN_MIN = 0.4
 
 
 class _LinearText:
-    """A linear classifier over the two text views; scores computed row by row (a message has a
-    few dozen features, sklearn's dense product over every feature cost more than the maths)."""
+    """A linear classifier over the two text views, scored with `linear_scores` as the entry
+    model is (bot.kb.retriever)."""
 
     def __init__(self, texts: Sequence[str], labels: Sequence[str], alpha: float, balanced: bool = False):
         self.classes: list[str] = sorted(set(labels))
@@ -70,14 +70,7 @@ class _LinearText:
         """Each class's probability (one-vs-rest, normalised as sklearn does)."""
         if self._weights is None:
             return {c: 1.0 / len(self.classes) for c in self.classes}
-        scores = self._intercept.copy()
-        offset = 0
-        for v in self._views:
-            idx, values = query_vector(v, text)
-            if len(idx):
-                scores += values @ self._weights[idx + offset]
-            offset += len(v.vocabulary_)
-        p = 1.0 / (1.0 + np.exp(-scores))
+        p = 1.0 / (1.0 + np.exp(-linear_scores(self._views, self._weights, self._intercept, text)))
         if len(self.classes) == 2:  # a binary model has one score: that of the second class
             p = np.array([1.0 - p[0], p[0]])
         p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1.0 / len(p))

@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 
 from bot.kb.model import Entry
-from bot.kb.search import _char_features, _stems, query_vector
+from bot.kb.search import _char_features, _stems, linear_scores
 
 _SEGMENT = re.compile(r"\n|(?<=[.;:!?])\s+")
 MIN_SEGMENT_CHARS = 12
@@ -86,13 +86,6 @@ class EntryModel:
         if len(classes) <= 2:
             out[classes[-1] if len(classes) else slice(None)] = 1.0
             return out
-        scores = self._intercept.copy()
-        offset = 0
-        for v in self._views:
-            idx, values = query_vector(v, query)
-            if len(idx):
-                scores += values @ self._weights[idx + offset]
-            offset += len(v.vocabulary_)
-        p = 1.0 / (1.0 + np.exp(-scores))
+        p = 1.0 / (1.0 + np.exp(-linear_scores(self._views, self._weights, self._intercept, query)))
         out[classes] = p / p.sum() if p.sum() > 0 else 1.0 / len(p)
         return out

@@ -62,6 +62,21 @@ def query_vector(vectorizer: TfidfVectorizer, text: str) -> tuple[np.ndarray, np
     return idx, values / np.linalg.norm(values)
 
 
+
+def linear_scores(views: Sequence[TfidfVectorizer], weights: np.ndarray, intercept: np.ndarray,
+                  text: str) -> np.ndarray:
+    """A linear classifier's decision scores for one text over stacked views, summed from the
+    rows of its features (`weights`: one row per feature, views in order): a message has a few
+    dozen features, and sklearn's dense product over every feature cost more than the maths."""
+    scores = intercept.copy()
+    offset = 0
+    for v in views:
+        idx, values = query_vector(v, text)
+        if len(idx):
+            scores += values @ weights[idx + offset]
+        offset += len(v.vocabulary_)
+    return scores
+
 class Ranker:
     """Scores entries against a query; built once per knowledge base."""
 
